@@ -1,0 +1,132 @@
+package gke
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/container"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// NewCluster creates the cluster, its node service account and node pool, and a Kubernetes
+// provider for it.
+func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	if args == nil {
+		return nil, fmt.Errorf("gke cluster %q: args are required", name)
+	}
+	a := args.withDefaults()
+	if a.Project == "" || a.Name == "" || a.Location == "" || a.NetworkSelfLink == nil || a.SubnetworkSelfLink == nil {
+		return nil, fmt.Errorf("gke cluster %q: Project, Name, Location, NetworkSelfLink and SubnetworkSelfLink are required", name)
+	}
+
+	c := &Cluster{}
+	if err := ctx.RegisterComponentResource("wso2apim:gke:Cluster", name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+
+	sa, err := newNodeServiceAccount(ctx, name, a, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	cluster, err := container.NewCluster(ctx, name, clusterArgs(a), parent,
+		// Pulumi's own guard on top of GKE's: a protected resource cannot be deleted or
+		// replaced by `pulumi up`/`destroy` until the flag is lifted.
+		pulumi.Protect(*a.DeletionProtection))
+	if err != nil {
+		return nil, err
+	}
+
+	if _, err := newNodePool(ctx, name, a, cluster, sa.Email, parent); err != nil {
+		return nil, err
+	}
+
+	kubeconfig := pulumi.ToSecret(pulumi.All(cluster.Name, cluster.Endpoint, cluster.MasterAuth.ClusterCaCertificate().Elem()).
+		ApplyT(func(v []any) string {
+			return Kubeconfig(v[0].(string), v[1].(string), v[2].(string))
+		})).(pulumi.StringOutput)
+
+	provider, err := kubernetes.NewProvider(ctx, name, &kubernetes.ProviderArgs{
+		Kubeconfig: kubeconfig,
+		// The kubeconfig changes whenever GKE rotates the CA or the endpoint moves; without a
+		// stable identifier every Kubernetes resource would be replaced with the provider.
+		ClusterIdentifier: cluster.ID().ToStringOutput(),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	c.Provider = provider
+	c.ClusterName = cluster.Name
+	c.Endpoint = cluster.Endpoint
+	c.Kubeconfig = kubeconfig
+	c.NodeServiceAccountEmail = sa.Email
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"clusterName": c.ClusterName,
+		"endpoint":    c.Endpoint,
+		"kubeconfig":  c.Kubeconfig,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// clusterArgs computes the cluster's inputs from defaulted args, so that the spec can be
+// read in one place and tested without an engine.
+func clusterArgs(a ClusterArgs) *container.ClusterArgs {
+	ca := &container.ClusterArgs{
+		Project:  pulumi.String(a.Project),
+		Name:     pulumi.String(a.Name),
+		Location: pulumi.String(a.Location),
+		// GKE cannot create a cluster without a node pool; it gets a one-node default pool
+		// that is deleted at once, so that every node comes from the managed pool below.
+		RemoveDefaultNodePool: pulumi.Bool(true),
+		InitialNodeCount:      pulumi.Int(1),
+		Network:               a.NetworkSelfLink,
+		Subnetwork:            a.SubnetworkSelfLink,
+		NetworkingMode:        pulumi.String("VPC_NATIVE"),
+		IpAllocationPolicy: &container.ClusterIpAllocationPolicyArgs{
+			ClusterSecondaryRangeName:  pulumi.String(a.PodRangeName),
+			ServicesSecondaryRangeName: pulumi.String(a.ServiceRangeName),
+		},
+		// Dataplane V2 enforces NetworkPolicy without the legacy Calico add-on.
+		DatapathProvider: pulumi.String("ADVANCED_DATAPATH"),
+		ReleaseChannel:   &container.ClusterReleaseChannelArgs{Channel: pulumi.String(a.ReleaseChannel)},
+		WorkloadIdentityConfig: &container.ClusterWorkloadIdentityConfigArgs{
+			WorkloadPool: pulumi.String(a.Project + ".svc.id.goog"),
+		},
+		EnableShieldedNodes: pulumi.Bool(true),
+		// Enabled here is node auto-provisioning, which we do not want: the node pool's own
+		// autoscaler does the scaling, and the profile tunes how eagerly it scales down.
+		ClusterAutoscaling: &container.ClusterClusterAutoscalingArgs{
+			Enabled:            pulumi.Bool(false),
+			AutoscalingProfile: pulumi.String(a.AutoscalingProfile),
+		},
+		DeletionProtection: pulumi.Bool(*a.DeletionProtection),
+		ResourceLabels:     pulumi.ToStringMap(a.ResourceLabels),
+	}
+	if len(a.NodeLocations) > 0 {
+		ca.NodeLocations = pulumi.ToStringArray(a.NodeLocations)
+	}
+	if a.PrivateNodes {
+		ca.PrivateClusterConfig = &container.ClusterPrivateClusterConfigArgs{
+			EnablePrivateNodes: pulumi.Bool(true),
+			// The public endpoint stays, fenced by the authorized networks, so that CI and
+			// operators can still run `pulumi up` without a bastion.
+			EnablePrivateEndpoint: pulumi.Bool(false),
+			MasterIpv4CidrBlock:   pulumi.String(a.MasterIPv4CIDR),
+		}
+	}
+	if len(a.MasterAuthorizedNetworks) > 0 {
+		blocks := container.ClusterMasterAuthorizedNetworksConfigCidrBlockArray{}
+		for _, n := range a.MasterAuthorizedNetworks {
+			blocks = append(blocks, container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs{
+				CidrBlock:   pulumi.String(n.CIDR),
+				DisplayName: pulumi.String(n.Name),
+			})
+		}
+		ca.MasterAuthorizedNetworksConfig = &container.ClusterMasterAuthorizedNetworksConfigArgs{CidrBlocks: blocks}
+	}
+	return ca
+}

@@ -1,0 +1,62 @@
+package network
+
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+// Args configures a Network. Zero values are replaced by the defaults in withDefaults.
+type Args struct {
+	// Project is the Google Cloud project ID. Required.
+	Project string
+	// Region is the region of the subnetwork, router and NAT, e.g. "europe-west1". Required.
+	Region string
+	// NodeCIDR is the subnetwork's primary range, used by node VMs and internal load balancers.
+	// Defaults to 10.10.0.0/20 (4,096 nodes).
+	NodeCIDR string
+	// PodCIDR is the secondary range GKE assigns pod IPs from. Defaults to 10.16.0.0/14, which
+	// allows 1,024 nodes at GKE's default of 110 pods per node.
+	PodCIDR string
+	// ServiceCIDR is the secondary range for ClusterIP Services. Defaults to 10.20.0.0/20.
+	ServiceCIDR string
+	// CloudNAT adds a Cloud Router and NAT gateway so nodes without external IPs (private
+	// nodes) and VMs such as the NFS server can reach public registries. Defaults to false.
+	CloudNAT bool
+}
+
+// Secondary range names are fixed: the cluster refers to them by name, and renaming one would
+// replace the subnetwork and with it the cluster.
+const (
+	PodRangeName     = "pods"
+	ServiceRangeName = "services"
+)
+
+// WithDefaults returns a copy of a with every empty setting replaced by its default.
+func (a Args) WithDefaults() Args {
+	if a.NodeCIDR == "" {
+		a.NodeCIDR = "10.10.0.0/20"
+	}
+	if a.PodCIDR == "" {
+		a.PodCIDR = "10.16.0.0/14"
+	}
+	if a.ServiceCIDR == "" {
+		a.ServiceCIDR = "10.20.0.0/20"
+	}
+	return a
+}
+
+// Network is the component's public face: what a cluster, a file server or a firewall needs.
+type Network struct {
+	pulumi.ResourceState
+
+	// NetworkSelfLink is the VPC's self link.
+	NetworkSelfLink pulumi.StringOutput
+	// NetworkID is the VPC's ID (projects/<p>/global/networks/<name>), as Filestore wants it.
+	NetworkID pulumi.StringOutput
+	// NetworkName is the VPC's name, as firewall rules and Filestore want it.
+	NetworkName pulumi.StringOutput
+	// SubnetworkSelfLink is the subnetwork's self link.
+	SubnetworkSelfLink pulumi.StringOutput
+	// Region is the subnetwork's region.
+	Region string
+	// NodeCIDR, PodCIDR and ServiceCIDR are the ranges in use after defaults, known at plan
+	// time so that firewalls and export lists can be built from them without waiting.
+	NodeCIDR, PodCIDR, ServiceCIDR string
+}

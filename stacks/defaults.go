@@ -1,0 +1,13 @@
+package stacks
+
+// applyDefaults fills in what the stack decides. Settings that belong to one component (node
+// pool sizes, release channel, ...) are left empty here and defaulted by that component, so
+// each default lives in exactly one place.
+func applyDefaults(c *Config, stack string) {
+	if c.Cluster.Mode == "" {
+		c.Cluster.Mode = ModeGKE
+	}
+	if c.Cluster.Name == "" {
+		c.Cluster.Name = "apim-" + stack
+	}
+}

@@ -1,0 +1,164 @@
+package tests
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wso2-k8s/apim-gke/components/gke"
+	"github.com/wso2-k8s/apim-gke/stacks"
+	"github.com/wso2-k8s/apim-gke/tests/harness"
+)
+
+const (
+	typeCluster   = "gcp:container/cluster:Cluster"
+	typeNodePool  = "gcp:container/nodePool:NodePool"
+	typeSA        = "gcp:serviceaccount/account:Account"
+	typeIAMMember = "gcp:projects/iAMMember:IAMMember"
+	typeK8sProv   = "pulumi:providers:kubernetes"
+	typeGCPProv   = "pulumi:providers:gcp"
+	typeGKE       = "wso2apim:gke:Cluster"
+	typeNetwork   = "wso2apim:network:Network"
+)
+
+func run(t *testing.T, stack string, set map[string]any) *harness.Graph {
+	t.Helper()
+	g, err := harness.Run(stacks.Program, stack, harness.Options{Set: set})
+	require.NoError(t, err)
+	return g
+}
+
+func one(t *testing.T, g *harness.Graph, typ string) *harness.Resource {
+	t.Helper()
+	rs := g.OfType(typ)
+	require.Len(t, rs, 1, "want exactly one %s", typ)
+	return rs[0]
+}
+
+func TestDevStackCluster(t *testing.T) {
+	g := run(t, "dev", nil)
+
+	cluster := one(t, g, typeCluster)
+	assert.Equal(t, true, cluster.Get("removeDefaultNodePool"), "default node pool must be removed")
+	assert.Equal(t, "europe-west1-b", cluster.Get("location"), "dev is zonal")
+	assert.Equal(t, false, cluster.Get("deletionProtection"))
+	assert.False(t, cluster.Protect, "dev cluster is not protected")
+	assert.Equal(t, "wso2-apim-dev.svc.id.goog", cluster.Get("workloadIdentityConfig.workloadPool"))
+	assert.Equal(t, true, cluster.Get("enableShieldedNodes"))
+	assert.Equal(t, "VPC_NATIVE", cluster.Get("networkingMode"))
+	assert.Equal(t, "pods", cluster.Get("ipAllocationPolicy.clusterSecondaryRangeName"))
+	assert.Equal(t, "services", cluster.Get("ipAllocationPolicy.servicesSecondaryRangeName"))
+	assert.Equal(t, "REGULAR", cluster.Get("releaseChannel.channel"))
+	assert.Equal(t, "OPTIMIZE_UTILIZATION", cluster.Get("clusterAutoscaling.autoscalingProfile"))
+	assert.Equal(t, "ADVANCED_DATAPATH", cluster.Get("datapathProvider"), "NetworkPolicies need Dataplane V2")
+	assert.Nil(t, cluster.Get("privateClusterConfig"))
+	assert.Equal(t, "apim-dev", cluster.Get("name"))
+
+	pool := one(t, g, typeNodePool)
+	assert.Equal(t, 1.0, pool.Get("autoscaling.minNodeCount"))
+	assert.Equal(t, 3.0, pool.Get("autoscaling.maxNodeCount"))
+	assert.Nil(t, pool.Get("autoscaling.totalMaxNodeCount"), "per-zone and total limits are exclusive")
+	assert.Equal(t, "ANY", pool.Get("autoscaling.locationPolicy"), "spot pools take capacity anywhere")
+	assert.Equal(t, true, pool.Get("nodeConfig.spot"))
+	assert.Equal(t, "e2-standard-4", pool.Get("nodeConfig.machineType"))
+	assert.Equal(t, "GKE_METADATA", pool.Get("nodeConfig.workloadMetadataConfig.mode"))
+	assert.Equal(t, "apim-dev-nodes@wso2-apim-dev.iam.gserviceaccount.com", pool.Get("nodeConfig.serviceAccount"))
+	assert.Equal(t, true, pool.Get("management.autoRepair"))
+	assert.Equal(t, 1.0, pool.Get("upgradeSettings.maxSurge"))
+	assert.Equal(t, 0.0, pool.Get("upgradeSettings.maxUnavailable"))
+	assert.Nil(t, pool.Get("name"), "the pool is auto-named so a replacement is created before the old one goes")
+	assert.Contains(t, pool.IgnoreChanges, "initialNodeCount", "the autoscaler owns the node count")
+	assert.True(t, g.DependsOn(pool, cluster), "node pool is created in the cluster")
+
+	sa := one(t, g, typeSA)
+	assert.Equal(t, "apim-dev-nodes", sa.Get("accountId"))
+	members := g.OfType(typeIAMMember)
+	var roles []string
+	for _, m := range members {
+		roles = append(roles, m.String("role"))
+		assert.Equal(t, "serviceAccount:apim-dev-nodes@wso2-apim-dev.iam.gserviceaccount.com", m.Get("member"))
+		assert.Equal(t, "wso2-apim-dev", m.Get("project"))
+	}
+	assert.ElementsMatch(t, gke.NodeServiceAccountRoles, roles, "node SA has exactly the least-privilege roles")
+	assert.Equal(t, []string{"roles/container.defaultNodeServiceAccount"}, gke.NodeServiceAccountRoles)
+
+	// The Kubernetes provider is the cluster's, identified by the cluster's ID.
+	provs := g.OfType(typeK8sProv)
+	require.Len(t, provs, 1)
+	assert.Equal(t, cluster.ID, provs[0].Get("clusterIdentifier"))
+	assert.Contains(t, provs[0].String("kubeconfig"), "gke-gcloud-auth-plugin")
+	assert.Contains(t, provs[0].String("kubeconfig"), "server: https://203.0.113.10")
+	assert.True(t, provs[0].IsSecret("kubeconfig"), "kubeconfig is a secret")
+	assert.True(t, g.DependsOn(provs[0], cluster))
+}
+
+func TestProdStackCluster(t *testing.T) {
+	g := run(t, "prod", nil)
+
+	cluster := one(t, g, typeCluster)
+	assert.Equal(t, "europe-west1", cluster.Get("location"), "prod is regional")
+	assert.Equal(t, []any{"europe-west1-b", "europe-west1-c", "europe-west1-d"}, cluster.Get("nodeLocations"))
+	assert.Equal(t, true, cluster.Get("deletionProtection"))
+	assert.True(t, cluster.Protect, "prod cluster is protected in Pulumi too")
+	assert.Equal(t, true, cluster.Get("privateClusterConfig.enablePrivateNodes"))
+	assert.Equal(t, "172.16.0.0/28", cluster.Get("privateClusterConfig.masterIpv4CidrBlock"))
+	assert.Equal(t, "203.0.113.0/24", cluster.Get("masterAuthorizedNetworksConfig.cidrBlocks.0.cidrBlock"))
+	assert.Equal(t, "STABLE", cluster.Get("releaseChannel.channel"))
+
+	pool := one(t, g, typeNodePool)
+	assert.Equal(t, false, pool.Get("nodeConfig.spot"))
+	assert.Equal(t, "BALANCED", pool.Get("autoscaling.locationPolicy"))
+	assert.Equal(t, 1.0, pool.Get("autoscaling.minNodeCount"))
+	assert.Equal(t, 4.0, pool.Get("autoscaling.maxNodeCount"))
+
+	// Private nodes pull public images through Cloud NAT.
+	assert.Len(t, g.OfType("gcp:compute/routerNat:RouterNat"), 1)
+}
+
+func TestLocalStackRegistersNoGCPResource(t *testing.T) {
+	g := run(t, "local", nil)
+	assert.Empty(t, g.WithPrefix("gcp:"), "mode existing creates nothing in Google Cloud")
+	assert.Empty(t, g.OfType(typeGCPProv))
+	prov := one(t, g, typeK8sProv)
+	assert.Nil(t, prov.Get("kubeconfig"), "ambient kubeconfig by default")
+	assert.Equal(t, "existing/local", prov.Get("clusterIdentifier"))
+}
+
+func TestExistingModeUsesConfiguredKubeconfigAndContext(t *testing.T) {
+	g := run(t, "local", map[string]any{"cluster.kubeconfig": "/tmp/kc.yaml", "cluster.context": "kind-apim"})
+	prov := one(t, g, typeK8sProv)
+	assert.Equal(t, "/tmp/kc.yaml", prov.Get("kubeconfig"))
+	assert.Equal(t, "kind-apim", prov.Get("context"))
+}
+
+func TestTotalNodeLimitsReplacePerZoneLimits(t *testing.T) {
+	g := run(t, "prod", map[string]any{
+		"nodePool.minNodes": nil, "nodePool.maxNodes": nil,
+		"nodePool.totalMinNodes": 3, "nodePool.totalMaxNodes": 12,
+	})
+	pool := one(t, g, typeNodePool)
+	assert.Equal(t, 3.0, pool.Get("autoscaling.totalMinNodeCount"))
+	assert.Equal(t, 12.0, pool.Get("autoscaling.totalMaxNodeCount"))
+	assert.Nil(t, pool.Get("autoscaling.minNodeCount"))
+	assert.Nil(t, pool.Get("autoscaling.maxNodeCount"))
+}
+
+// Every GCP resource gets the stack's explicit provider and sits inside a component.
+func TestGCPResourcesUseExplicitProviderAndComponents(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			g := run(t, stack, nil)
+			gcpProv := one(t, g, typeGCPProv)
+			assert.Equal(t, "wso2-apim-"+stack, gcpProv.Get("project"))
+			for _, r := range g.WithPrefix("gcp:") {
+				assert.Equal(t, gcpProv.URN, r.Provider, "%s %s uses the explicit gcp provider", r.Type, r.Name)
+				parent := g.ParentOf(r)
+				require.NotNil(t, parent, "%s %s has a parent component", r.Type, r.Name)
+				assert.Contains(t, []string{typeGKE, typeNetwork}, parent.Type)
+			}
+			prov := one(t, g, typeK8sProv)
+			assert.Equal(t, typeGKE, g.ParentOf(prov).Type)
+		})
+	}
+}
