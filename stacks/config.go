@@ -1,5 +1,7 @@
 package stacks
 
+import "github.com/wso2-k8s/apim-gke/components/kube"
+
 // Config is the whole stack's configuration, read from the project's config namespace. Each
 // field is one top-level key holding a YAML object (e.g. `wso2-apim:nodePool`). Defaults are
 // applied by applyDefaults and nowhere else; Pulumi.yaml documents the keys but holds no
@@ -9,6 +11,106 @@ type Config struct {
 	Cluster ClusterConfig `json:"cluster"`
 	// NodePool configures the GKE node pool (mode gke only).
 	NodePool NodePoolConfig `json:"nodePool"`
+	// APIM configures the API Manager control plane.
+	APIM APIMConfig `json:"apim"`
+	// Gateway configures the autoscaled API gateway.
+	Gateway GatewayConfig `json:"gateway"`
+	// MySQL configures the database.
+	MySQL MySQLConfig `json:"mysql"`
+	// Backend configures the sample backend.
+	Backend BackendConfig `json:"backend"`
+
+	// secrets holds the secret config values by key, checked by LoadConfig. Unexported so
+	// that nothing prints or serialises them by accident; use secret() to read one as a
+	// Pulumi secret.
+	secrets map[string]string
+}
+
+// Secret config keys: set each with `pulumi config set --secret <key>`. Plain-text values are
+// rejected so that no password reaches Pulumi.<stack>.yaml or state unencrypted.
+const (
+	SecretAdminPassword     = "apimAdminPassword"
+	SecretEncryptionKey     = "apimEncryptionKey"
+	SecretMySQLRootPassword = "mysqlRootPassword"
+	SecretMySQLPassword     = "mysqlPassword"
+)
+
+// SecretKeys lists the secret config keys the program requires.
+func SecretKeys() []string {
+	return []string{SecretAdminPassword, SecretEncryptionKey, SecretMySQLRootPassword, SecretMySQLPassword}
+}
+
+// APIMConfig is the `apim` key.
+type APIMConfig struct {
+	// Image of the control plane. Defaults to wso2/wso2am:4.7.0.
+	Image string `json:"image"`
+	// Domain under which the portals (am.<domain>) and the gateway (gw.<domain>) are
+	// published. Defaults to apim.example.com.
+	Domain string `json:"domain"`
+	// Resources default to requests 2 CPU / 2Gi, limits 3 CPU / 3Gi.
+	Resources kube.Resources `json:"resources"`
+	// HeapMB is the JVM heap in MiB; at most 75% of the memory limit. Defaults to 2048.
+	HeapMB int `json:"heapMb"`
+	// MinReadySeconds defaults to 30.
+	MinReadySeconds *int `json:"minReadySeconds"`
+	// AdminUsername defaults to admin.
+	AdminUsername string `json:"adminUsername"`
+	// JDBCDriver is where the MySQL Connector/J jar is downloaded from. Required.
+	JDBCDriver JDBCDriverConfig `json:"jdbcDriver"`
+}
+
+// JDBCDriverConfig is `apim.jdbcDriver`.
+type JDBCDriverConfig struct {
+	// URL of mysql-connector-j-<version>.jar: Maven Central's or your mirror's. Required.
+	URL string `json:"url"`
+	// SHA256 of the jar. Required.
+	SHA256 string `json:"sha256"`
+	// Image that downloads it (needs wget and sha256sum). Defaults to busybox:1.37.
+	Image string `json:"image"`
+}
+
+// GatewayConfig is the `gateway` key.
+type GatewayConfig struct {
+	// Image defaults to wso2/wso2am-universal-gw:4.7.0.
+	Image string `json:"image"`
+	// Resources, HeapMB and MinReadySeconds as for apim.
+	Resources       kube.Resources `json:"resources"`
+	HeapMB          int            `json:"heapMb"`
+	MinReadySeconds *int           `json:"minReadySeconds"`
+	// MinReplicas and MaxReplicas bound the autoscaler. Default 1 and 2.
+	MinReplicas int `json:"minReplicas"`
+	MaxReplicas int `json:"maxReplicas"`
+	// CPUTargetPercent is the autoscaler's CPU target, 1..100. Defaults to 70.
+	CPUTargetPercent *int `json:"cpuTargetPercent"`
+	// ScaleDownStabilizationSeconds defaults to 300.
+	ScaleDownStabilizationSeconds int `json:"scaleDownStabilizationSeconds"`
+}
+
+// MySQLConfig is the `mysql` key.
+type MySQLConfig struct {
+	// Image defaults to mysql:8.4.
+	Image string `json:"image"`
+	// Username of the application user. Defaults to apimadmin.
+	Username string `json:"username"`
+	// StorageSize defaults to 20Gi.
+	StorageSize string `json:"storageSize"`
+	// StorageClass defaults to the cluster's default.
+	StorageClass string `json:"storageClass"`
+	// Resources default to requests 500m/1Gi, limits 2/2Gi.
+	Resources kube.Resources `json:"resources"`
+	// Protect guards the database against deletion by Pulumi. Defaults to true.
+	Protect *bool `json:"protect"`
+}
+
+// BackendConfig is the `backend` key.
+type BackendConfig struct {
+	// Enabled deploys the sample backend. Defaults to true.
+	Enabled *bool `json:"enabled"`
+	// Image and Args default to http-echo answering "Hello Kubernetes!!!".
+	Image string   `json:"image"`
+	Args  []string `json:"args"`
+	// Replicas defaults to 2.
+	Replicas int `json:"replicas"`
 }
 
 // Cluster modes.
@@ -60,6 +162,9 @@ type ClusterConfig struct {
 	Kubeconfig string `json:"kubeconfig"`
 	// Context is the kubeconfig context to use (mode existing). Defaults to its current one.
 	Context string `json:"context"`
+
+	// Namespace holds every workload. Defaults to wso2-apim.
+	Namespace string `json:"namespace"`
 }
 
 // AuthorizedNetworkConfig is one entry of cluster.masterAuthorizedNetworks.

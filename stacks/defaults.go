@@ -10,4 +10,14 @@ func applyDefaults(c *Config, stack string) {
 	if c.Cluster.Name == "" {
 		c.Cluster.Name = "apim-" + stack
 	}
+	if c.Cluster.Namespace == "" {
+		c.Cluster.Namespace = "wso2-apim"
+	}
+	if c.APIM.Domain == "" {
+		c.APIM.Domain = "apim.example.com"
+	}
+	if c.Backend.Enabled == nil {
+		enabled := true
+		c.Backend.Enabled = &enabled
+	}
 }

@@ -33,9 +33,10 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 			problems = append(problems, p)
 		}
 	}
+	cfg.secrets, problems = readSecrets(ctx, problems)
 	if len(problems) == 0 {
 		applyDefaults(cfg, ctx.Stack())
-		problems = validate(cfg)
+		problems = append(problems, validate(cfg)...)
 	}
 	if len(problems) > 0 {
 		return nil, &ConfigError{Stack: ctx.Stack(), Problems: problems}
@@ -54,12 +55,16 @@ func (c *Config) keys() []configKey {
 	return []configKey{
 		{"cluster", &c.Cluster},
 		{"nodePool", &c.NodePool},
+		{"apim", &c.APIM},
+		{"gateway", &c.Gateway},
+		{"mysql", &c.MySQL},
+		{"backend", &c.Backend},
 	}
 }
 
-// Keys returns the names of the top-level config keys the program reads.
+// Keys returns the names of the top-level config keys the program reads, secrets included.
 func Keys() []string {
-	var names []string
+	names := SecretKeys()
 	for _, k := range (&Config{}).keys() {
 		names = append(names, k.name)
 	}
@@ -111,4 +116,27 @@ func kindOf(goType string) string {
 	default:
 		return "an object"
 	}
+}
+
+// readSecrets reads every secret key; a missing key or one stored in plain text is a problem.
+func readSecrets(ctx *pulumi.Context, problems []string) (map[string]string, []string) {
+	out := map[string]string{}
+	for _, key := range SecretKeys() {
+		full := ctx.Project() + ":" + key
+		v, ok := ctx.GetConfig(full)
+		switch {
+		case !ok || v == "":
+			problems = append(problems, fmt.Sprintf("%s: missing; set it with `pulumi config set --secret %s <value>`", key, key))
+		case !ctx.IsConfigSecret(full):
+			problems = append(problems, fmt.Sprintf("%s: is stored in plain text; remove it and set it with `pulumi config set --secret %s <value>`", key, key))
+		default:
+			out[key] = v
+		}
+	}
+	return out, problems
+}
+
+// secret returns a secret config value as a Pulumi secret.
+func (c *Config) secret(key string) pulumi.StringOutput {
+	return pulumi.ToSecret(pulumi.String(c.secrets[key])).(pulumi.StringOutput)
 }

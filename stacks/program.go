@@ -13,6 +13,20 @@ func Program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	w, err := newWorkloads(ctx, cfg, p)
+	if err != nil {
+		return err
+	}
+	mgmt, gw := cfg.hosts()
+	ctx.Export("namespace", w.namespace.Metadata.Name())
+	ctx.Export("controlPlaneService", pulumi.String(w.controlPlane.Service))
+	ctx.Export("gatewayService", pulumi.String(w.gateway.Service))
+	ctx.Export("mysqlService", pulumi.String(w.database.Host))
+	ctx.Export("managementHost", pulumi.String(mgmt))
+	ctx.Export("gatewayHost", pulumi.String(gw))
+	if w.backend != nil {
+		ctx.Export("backendURL", pulumi.String(w.backend.URL))
+	}
 	ctx.Export("clusterName", p.name)
 	ctx.Export("clusterEndpoint", p.endpoint)
 	ctx.Export("kubeconfig", p.kubeconfig)

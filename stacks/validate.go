@@ -63,6 +63,7 @@ func validate(c *Config) []string {
 		validateGKE(&p, &c.Cluster)
 		validateNodePool(&p, &c.NodePool)
 	}
+	validateWorkloads(&p, c)
 	return p
 }
 

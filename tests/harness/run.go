@@ -25,7 +25,12 @@ type Options struct {
 
 // TestSecrets are the secret config values every stack needs; tests use them unless they
 // pass their own. They are obviously fake so that a leak is easy to spot in any output.
-var TestSecrets = map[string]string{}
+var TestSecrets = map[string]string{
+	"apimAdminPassword": "test-admin-password-DO-NOT-USE",
+	"apimEncryptionKey": "0123456789abcdef0123456789abcdef",
+	"mysqlRootPassword": "test-root-password-DO-NOT-USE",
+	"mysqlPassword":     "test-db-password-DO-NOT-USE",
+}
 
 // Run runs program as stack `stack` of the project in the repository root, with that stack's
 // Pulumi.<stack>.yaml and Pulumi.yaml's project defaults, and returns the recorded graph and

@@ -1,0 +1,151 @@
+package backend
+
+import (
+	"fmt"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/kube"
+)
+
+// Args configures the backend. Zero values are replaced by the defaults in WithDefaults.
+type Args struct {
+	// Namespace to deploy into. Required.
+	Namespace pulumi.StringInput
+	// Name of the Deployment and Service. Defaults to "hello".
+	Name string
+	// Image defaults to hashicorp/http-echo:1.0.0 answering "Hello Kubernetes!!!" on every
+	// path, including the article's /kuberneteshello. The article's
+	// wso2am/kubernetes-hello:v1 is unmaintained and runs as root.
+	Image string
+	// Args are the container's arguments. Default to http-echo's listen address and text.
+	Args []string
+	// Replicas defaults to 2 so that the backend survives a node drain.
+	Replicas int
+	// Resources default to requests 10m/16Mi and limits 100m/64Mi.
+	Resources kube.Resources
+	// MinReadySeconds defaults to 5.
+	MinReadySeconds *int
+}
+
+// Port and BasePath are the article's.
+const (
+	Port     = 9090
+	BasePath = "/kuberneteshello"
+	uid      = 65532
+)
+
+// WithDefaults returns a copy of a with every empty setting replaced by its default.
+func (a Args) WithDefaults() Args {
+	if a.Name == "" {
+		a.Name = "hello"
+	}
+	if a.Image == "" {
+		a.Image = "hashicorp/http-echo:1.0.0"
+		if a.Args == nil {
+			a.Args = []string{fmt.Sprintf("-listen=:%d", Port), "-text=Hello Kubernetes!!!"}
+		}
+	}
+	if a.Replicas == 0 {
+		a.Replicas = 2
+	}
+	a.Resources = a.Resources.WithDefaults(kube.Resources{
+		Requests: kube.Compute{CPU: "10m", Memory: "16Mi"},
+		Limits:   kube.Compute{CPU: "100m", Memory: "64Mi"},
+	})
+	if a.MinReadySeconds == nil {
+		v := 5
+		a.MinReadySeconds = &v
+	}
+	return a
+}
+
+// Backend is the component's public face.
+type Backend struct {
+	pulumi.ResourceState
+
+	// URL is the in-cluster URL of the API, e.g. http://hello:9090/kuberneteshello.
+	URL string
+}
+
+// NewBackend creates the Deployment, Service and PodDisruptionBudget.
+func NewBackend(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Backend, error) {
+	if args == nil || args.Namespace == nil {
+		return nil, fmt.Errorf("backend %q: Namespace is required", name)
+	}
+	a := args.WithDefaults()
+	b := &Backend{URL: fmt.Sprintf("http://%s:%d%s", a.Name, Port, BasePath)}
+	if err := ctx.RegisterComponentResource("wso2apim:backend:Backend", name, b, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(b)
+	labels := kube.Labels(a.Name, "backend", "", nil)
+	selector := kube.Selector(a.Name, "backend")
+	probe := func(period int) *corev1.ProbeArgs {
+		return &corev1.ProbeArgs{
+			HttpGet:       &corev1.HTTPGetActionArgs{Path: pulumi.String(BasePath), Port: pulumi.Int(Port)},
+			PeriodSeconds: pulumi.Int(period), FailureThreshold: pulumi.Int(3),
+		}
+	}
+
+	if _, err := appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
+		Metadata: kube.Meta(a.Name, a.Namespace, labels),
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas:        pulumi.Int(a.Replicas),
+			MinReadySeconds: pulumi.Int(*a.MinReadySeconds),
+			Selector:        &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
+			Strategy: &appsv1.DeploymentStrategyArgs{
+				Type:          pulumi.String("RollingUpdate"),
+				RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{MaxSurge: pulumi.Int(1), MaxUnavailable: pulumi.Int(0)},
+			},
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(labels)},
+				Spec: &corev1.PodSpecArgs{
+					SecurityContext:              kube.PodSecurity(uid),
+					AutomountServiceAccountToken: pulumi.Bool(false),
+					Affinity:                     kube.SpreadAffinity(selector),
+					Containers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:            pulumi.String("hello"),
+						Image:           pulumi.String(a.Image),
+						Args:            pulumi.ToStringArray(a.Args),
+						Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(Port)}},
+						Resources:       a.Resources.Args(),
+						SecurityContext: kube.ContainerSecurity(uid, true),
+						ReadinessProbe:  probe(5),
+						LivenessProbe:   probe(10),
+						StartupProbe:    probe(2),
+					}},
+				},
+			},
+		},
+	}, parent); err != nil {
+		return nil, err
+	}
+	if _, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
+		Metadata: kube.Meta(a.Name, a.Namespace, labels),
+		Spec: &corev1.ServiceSpecArgs{
+			Selector: pulumi.ToStringMap(selector),
+			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
+				Name: pulumi.String("http"), Port: pulumi.Int(Port), TargetPort: pulumi.Int(Port)}},
+		},
+	}, parent); err != nil {
+		return nil, err
+	}
+	if _, err := policyv1.NewPodDisruptionBudget(ctx, name, &policyv1.PodDisruptionBudgetArgs{
+		Metadata: kube.Meta(a.Name, a.Namespace, labels),
+		Spec: &policyv1.PodDisruptionBudgetSpecArgs{
+			MaxUnavailable: pulumi.Int(1),
+			Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
+		},
+	}, parent); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(b, pulumi.Map{"url": pulumi.String(b.URL)}); err != nil {
+		return nil, err
+	}
+	return b, nil
+}

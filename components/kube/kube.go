@@ -1,0 +1,223 @@
+package kube
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"regexp"
+	"strconv"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// PartOf is the app.kubernetes.io/part-of value of everything this project deploys.
+const PartOf = "wso2-apim"
+
+// Compute is a CPU and memory pair in Kubernetes quantity syntax, e.g. "2" / "2000m" and
+// "2Gi" / "2048Mi".
+type Compute struct {
+	CPU    string `json:"cpu"`
+	Memory string `json:"memory"`
+}
+
+// Resources are a container's requests and limits.
+type Resources struct {
+	Requests Compute `json:"requests"`
+	Limits   Compute `json:"limits"`
+}
+
+// WithDefaults fills each empty quantity from def.
+func (r Resources) WithDefaults(def Resources) Resources {
+	if r.Requests.CPU == "" {
+		r.Requests.CPU = def.Requests.CPU
+	}
+	if r.Requests.Memory == "" {
+		r.Requests.Memory = def.Requests.Memory
+	}
+	if r.Limits.CPU == "" {
+		r.Limits.CPU = def.Limits.CPU
+	}
+	if r.Limits.Memory == "" {
+		r.Limits.Memory = def.Limits.Memory
+	}
+	return r
+}
+
+// Args renders the requirements for a container spec.
+func (r Resources) Args() *corev1.ResourceRequirementsArgs {
+	return &corev1.ResourceRequirementsArgs{
+		Requests: pulumi.StringMap{"cpu": pulumi.String(r.Requests.CPU), "memory": pulumi.String(r.Requests.Memory)},
+		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.Limits.CPU), "memory": pulumi.String(r.Limits.Memory)},
+	}
+}
+
+var (
+	memoryRe = regexp.MustCompile(`^([0-9]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$`)
+	cpuRe    = regexp.MustCompile(`^([0-9]+(\.[0-9]+)?|[0-9]+m)$`)
+)
+
+// MemoryBytes parses a memory quantity in the forms this project accepts (a whole number with
+// an optional binary or decimal suffix).
+func MemoryBytes(q string) (int64, error) {
+	m := memoryRe.FindStringSubmatch(q)
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a memory quantity such as 2Gi or 512Mi", q)
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	mult := map[string]int64{"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+		"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40}[m[2]]
+	return n * mult, nil
+}
+
+// MilliCPU parses a CPU quantity ("2", "1.5", "500m") into millicores.
+func MilliCPU(q string) (int64, error) {
+	if !cpuRe.MatchString(q) {
+		return 0, fmt.Errorf("%q is not a CPU quantity such as 2 or 500m", q)
+	}
+	if q[len(q)-1] == 'm' {
+		return strconv.ParseInt(q[:len(q)-1], 10, 64)
+	}
+	f, err := strconv.ParseFloat(q, 64)
+	return int64(f * 1000), err
+}
+
+// Labels are the app.kubernetes.io labels of one workload; extra labels are merged last so
+// the caller wins.
+func Labels(name, component, version string, extra map[string]string) map[string]string {
+	l := map[string]string{
+		"app.kubernetes.io/name":       name,
+		"app.kubernetes.io/component":  component,
+		"app.kubernetes.io/part-of":    PartOf,
+		"app.kubernetes.io/managed-by": "pulumi",
+	}
+	if version != "" {
+		l["app.kubernetes.io/version"] = version
+	}
+	maps.Copy(l, extra)
+	return l
+}
+
+// Selector is the immutable subset of Labels used in selectors: it must never include
+// labels that change (such as the version), or an upgrade would need a replacement.
+func Selector(name, component string) map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/name":      name,
+		"app.kubernetes.io/component": component,
+	}
+}
+
+// Meta builds object metadata with a fixed name (so in-cluster DNS names are stable and
+// known at plan time) in a namespace.
+func Meta(name string, namespace pulumi.StringInput, labels map[string]string) *metav1.ObjectMetaArgs {
+	return &metav1.ObjectMetaArgs{
+		Name:      pulumi.String(name),
+		Namespace: namespace,
+		Labels:    pulumi.ToStringMap(labels),
+	}
+}
+
+// Checksum is the sha256 of rendered configuration, put on a pod template so that a change
+// to the configuration rolls the pods.
+func Checksum(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ContainerSecurity is the restricted Pod Security Standard for one container: non-root,
+// no privilege escalation, every capability dropped, read-only root when asked.
+func ContainerSecurity(uid int, readOnlyRoot bool) *corev1.SecurityContextArgs {
+	return &corev1.SecurityContextArgs{
+		RunAsUser:                pulumi.Int(uid),
+		RunAsGroup:               pulumi.Int(uid),
+		RunAsNonRoot:             pulumi.Bool(true),
+		AllowPrivilegeEscalation: pulumi.Bool(false),
+		ReadOnlyRootFilesystem:   pulumi.Bool(readOnlyRoot),
+		Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
+		SeccompProfile:           &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	}
+}
+
+// PodSecurity is the pod-level counterpart: fsGroup makes mounted volumes writable by uid.
+func PodSecurity(uid int) *corev1.PodSecurityContextArgs {
+	return &corev1.PodSecurityContextArgs{
+		RunAsUser:      pulumi.Int(uid),
+		RunAsGroup:     pulumi.Int(uid),
+		FsGroup:        pulumi.Int(uid),
+		RunAsNonRoot:   pulumi.Bool(true),
+		SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	}
+}
+
+// SpreadAffinity prefers to place pods of one workload on different nodes and zones, so a
+// node or zone failure takes at most part of it. Preferred, not required: a one-node dev
+// cluster must still schedule them.
+func SpreadAffinity(selector map[string]string) *corev1.AffinityArgs {
+	term := func(weight int, key string) corev1.WeightedPodAffinityTermArgs {
+		return corev1.WeightedPodAffinityTermArgs{
+			Weight: pulumi.Int(weight),
+			PodAffinityTerm: corev1.PodAffinityTermArgs{
+				TopologyKey:   pulumi.String(key),
+				LabelSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
+			},
+		}
+	}
+	return &corev1.AffinityArgs{PodAntiAffinity: &corev1.PodAntiAffinityArgs{
+		PreferredDuringSchedulingIgnoredDuringExecution: corev1.WeightedPodAffinityTermArray{
+			term(100, "kubernetes.io/hostname"),
+			term(50, "topology.kubernetes.io/zone"),
+		},
+	}}
+}
+
+// SecretEnv is an environment variable read from a Secret key, never a literal.
+func SecretEnv(name string, ref SecretRef) corev1.EnvVarArgs {
+	return corev1.EnvVarArgs{
+		Name: pulumi.String(name),
+		ValueFrom: &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{
+			Name: pulumi.String(ref.Name),
+			Key:  pulumi.String(ref.Key),
+		}},
+	}
+}
+
+// SecretRef names one key of a Secret.
+type SecretRef struct {
+	Name, Key string
+}
+
+// IngressOnlyFrom is a NetworkPolicy spec that lets pods matching one of from reach the
+// selected pods on ports, and nobody else reach them at all.
+func IngressOnlyFrom(selected map[string]string, from []map[string]string, ports ...int) *networkingv1.NetworkPolicySpecArgs {
+	peers := networkingv1.NetworkPolicyPeerArray{}
+	for _, f := range from {
+		peers = append(peers, networkingv1.NetworkPolicyPeerArgs{
+			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(f)},
+		})
+	}
+	ps := networkingv1.NetworkPolicyPortArray{}
+	for _, p := range ports {
+		ps = append(ps, networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)})
+	}
+	spec := &networkingv1.NetworkPolicySpecArgs{
+		PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selected)},
+		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+		Ingress:     networkingv1.NetworkPolicyIngressRuleArray{},
+	}
+	if len(peers) > 0 {
+		spec.Ingress = networkingv1.NetworkPolicyIngressRuleArray{
+			networkingv1.NetworkPolicyIngressRuleArgs{From: peers, Ports: ps},
+		}
+	}
+	return spec
+}

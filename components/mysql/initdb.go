@@ -1,0 +1,34 @@
+package mysql
+
+import "fmt"
+
+// schemaDir is where the init container leaves the APIM schema scripts for MySQL.
+const schemaDir = "/schemas"
+
+// initScript runs once, on an empty data directory, from the official image's entrypoint
+// (after it has created MYSQL_USER). Passwords come from the environment, never from here.
+// latin1 follows WSO2's MySQL guide: the APIM scripts' index lengths assume it.
+func initScript() string {
+	return fmt.Sprintf(`#!/bin/sh
+set -eu
+mysql_root() { mysql --protocol=socket -uroot -p"$MYSQL_ROOT_PASSWORD" "$@"; }
+mysql_root <<SQL
+CREATE DATABASE IF NOT EXISTS %[1]s CHARACTER SET latin1;
+CREATE DATABASE IF NOT EXISTS %[2]s CHARACTER SET latin1;
+GRANT ALL PRIVILEGES ON %[1]s.* TO '$MYSQL_USER'@'%%';
+GRANT ALL PRIVILEGES ON %[2]s.* TO '$MYSQL_USER'@'%%';
+FLUSH PRIVILEGES;
+SQL
+mysql_root %[1]s < %[3]s/apimgt-mysql.sql
+mysql_root %[2]s < %[3]s/shared-mysql.sql
+`, APIMDatabase, SharedDatabase, schemaDir)
+}
+
+// copySchemas runs in the API Manager image and copies the schema scripts it ships.
+func copySchemas() string {
+	return fmt.Sprintf(`set -eu
+home="${WSO2_SERVER_HOME:-$(ls -d /home/wso2carbon/wso2am-* | head -n 1)}"
+cp "$home/dbscripts/apimgt/mysql.sql" %[1]s/apimgt-mysql.sql
+cp "$home/dbscripts/mysql.sql" %[1]s/shared-mysql.sql
+`, schemaDir)
+}

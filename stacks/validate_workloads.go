@@ -1,0 +1,134 @@
+package stacks
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/wso2-k8s/apim-gke/components/apim"
+	"github.com/wso2-k8s/apim-gke/components/kube"
+)
+
+var (
+	dnsLabelRe   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	dnsNameRe    = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	imageRe      = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$`)
+	sha256Re     = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	hexKeyRe     = regexp.MustCompile(`^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})$`)
+	mysqlUserRe  = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,31}$`)
+	maxHeapShare = 0.75
+)
+
+func validateWorkloads(p *problems, c *Config) {
+	p.matches("cluster.namespace", c.Cluster.Namespace, dnsLabelRe, "a DNS label (lower-case letters, digits, '-', at most 63)")
+	p.matches("apim.domain", c.APIM.Domain, dnsNameRe, "a DNS domain such as apim.example.com")
+
+	cp, gw := c.controlPlaneArgs(), c.gatewayArgs()
+	validateWorkload(p, "apim", cp.Workload, c.APIM.HeapMB)
+	validateWorkload(p, "gateway", gw.Workload, c.Gateway.HeapMB)
+
+	d := c.APIM.JDBCDriver
+	if d.URL == "" {
+		p.addf("apim.jdbcDriver.url", "missing; want the http(s) URL of mysql-connector-j-<version>.jar (Maven Central's or your mirror's)")
+	} else if u, err := url.Parse(d.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.addf("apim.jdbcDriver.url", "%q is not valid; want an http or https URL", d.URL)
+	}
+	if d.SHA256 == "" {
+		p.addf("apim.jdbcDriver.sha256", "missing; want the jar's sha256 (64 lower-case hex characters)")
+	} else {
+		p.matches("apim.jdbcDriver.sha256", d.SHA256, sha256Re, "64 lower-case hex characters")
+	}
+	p.matches("apim.jdbcDriver.image", d.Image, imageRe, "an image reference such as busybox:1.37")
+
+	g := c.Gateway
+	if g.MinReplicas < 0 {
+		p.addf("gateway.minReplicas", "%d is not valid; want 1 or more", g.MinReplicas)
+	}
+	if gw.MaxReplicas <= gw.MinReplicas {
+		p.addf("gateway.maxReplicas", "%d is not greater than gateway.minReplicas (%d); the autoscaler needs room to scale", gw.MaxReplicas, gw.MinReplicas)
+	}
+	if gw.CPUTargetPercent < 1 || gw.CPUTargetPercent > 100 {
+		p.addf("gateway.cpuTargetPercent", "%d is not valid; want 1 to 100", gw.CPUTargetPercent)
+	}
+	if g.ScaleDownStabilizationSeconds < 0 || g.ScaleDownStabilizationSeconds > 3600 {
+		p.addf("gateway.scaleDownStabilizationSeconds", "%d is not valid; want 0 to 3600", g.ScaleDownStabilizationSeconds)
+	}
+
+	m := c.mysqlArgs()
+	p.matches("mysql.image", c.MySQL.Image, imageRe, "an image reference such as mysql:8.4")
+	p.matches("mysql.username", c.MySQL.Username, mysqlUserRe, "a MySQL user name (letters, digits, '_', at most 32)")
+	if _, err := kube.MemoryBytes(m.StorageSize); err != nil {
+		p.addf("mysql.storageSize", "%q is not valid; want a size such as 20Gi", m.StorageSize)
+	}
+	validateResources(p, "mysql.resources", m.Resources)
+
+	if c.Backend.Replicas < 0 {
+		p.addf("backend.replicas", "%d is not valid; want 1 or more", c.Backend.Replicas)
+	}
+	p.matches("backend.image", c.Backend.Image, imageRe, "an image reference")
+
+	validateSecrets(p, c.secrets)
+}
+
+func validateWorkload(p *problems, key string, w apim.Workload, heapSet int) {
+	p.matches(key+".image", w.Image, imageRe, "an image reference such as wso2/wso2am:4.7.0")
+	validateResources(p, key+".resources", w.Resources)
+	if heapSet < 0 || (heapSet > 0 && heapSet < 512) {
+		p.addf(key+".heapMb", "%d is not valid; want 512 or more (MiB)", heapSet)
+	}
+	if limit, err := kube.MemoryBytes(w.Resources.Limits.Memory); err == nil {
+		maxHeap := int(float64(limit) * maxHeapShare / (1 << 20))
+		if w.HeapMB > maxHeap {
+			p.addf(key+".heapMb", "%d MiB does not fit %s.resources.limits.memory (%s); want at most %d MiB (75%%), leaving room for metaspace, threads and buffers",
+				w.HeapMB, key, w.Resources.Limits.Memory, maxHeap)
+		}
+	}
+	if *w.MinReadySeconds < 0 {
+		p.addf(key+".minReadySeconds", "%d is not valid; want 0 or more", *w.MinReadySeconds)
+	}
+}
+
+func validateResources(p *problems, key string, r kube.Resources) {
+	reqCPU, err1 := kube.MilliCPU(r.Requests.CPU)
+	limCPU, err2 := kube.MilliCPU(r.Limits.CPU)
+	for k, err := range map[string]error{".requests.cpu": err1, ".limits.cpu": err2} {
+		if err != nil {
+			p.addf(key+k, "%v", err)
+		}
+	}
+	if err1 == nil && err2 == nil && reqCPU > limCPU {
+		p.addf(key+".requests.cpu", "%s is above %s.limits.cpu (%s); want requests <= limits", r.Requests.CPU, key, r.Limits.CPU)
+	}
+	reqMem, err1 := kube.MemoryBytes(r.Requests.Memory)
+	limMem, err2 := kube.MemoryBytes(r.Limits.Memory)
+	for k, err := range map[string]error{".requests.memory": err1, ".limits.memory": err2} {
+		if err != nil {
+			p.addf(key+k, "%v", err)
+		}
+	}
+	if err1 == nil && err2 == nil && reqMem > limMem {
+		p.addf(key+".requests.memory", "%s is above %s.limits.memory (%s); want requests <= limits", r.Requests.Memory, key, r.Limits.Memory)
+	}
+}
+
+// validateSecrets checks the shape of secret values without ever printing them.
+func validateSecrets(p *problems, s map[string]string) {
+	if v, ok := s[SecretEncryptionKey]; ok && !hexKeyRe.MatchString(v) {
+		p.addf(SecretEncryptionKey, "the value is not valid; want 32 or 64 hex characters (e.g. `openssl rand -hex 32`)")
+	}
+	for _, key := range []string{SecretAdminPassword, SecretMySQLRootPassword, SecretMySQLPassword} {
+		v, ok := s[key]
+		if !ok {
+			continue
+		}
+		if len(v) < 12 {
+			p.addf(key, "the value is too short; want at least 12 characters")
+		}
+		// The password is passed through the environment into deployment.toml and SQL; a
+		// quote or backslash there would break both.
+		if strings.ContainsAny(v, "\"'\\`$") {
+			p.addf(key, "the value contains a quote, backslash, backtick or '$'; want letters, digits and other punctuation")
+		}
+	}
+}
+
