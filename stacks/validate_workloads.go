@@ -131,4 +131,3 @@ func validateSecrets(p *problems, s map[string]string) {
 		}
 	}
 }
-

@@ -130,8 +130,8 @@ func (w Workload) missing() []string {
 	var m []string
 	for field, empty := range map[string]bool{
 		"Namespace": w.Namespace == nil, "Credentials": w.Credentials.AdminPassword.Name == "" || w.Credentials.EncryptionKey.Name == "",
-		"Database": w.Database.Host == "" || w.Database.Username == "" || w.Database.Password.Name == "",
-		"JDBCDriver": w.JDBCDriver.URL == "" || w.JDBCDriver.SHA256 == "",
+		"Database":           w.Database.Host == "" || w.Database.Username == "" || w.Database.Password.Name == "",
+		"JDBCDriver":         w.JDBCDriver.URL == "" || w.JDBCDriver.SHA256 == "",
 		"ManagementHostname": w.ManagementHostname == "", "GatewayHostname": w.GatewayHostname == "",
 	} {
 		if empty {
