@@ -47,8 +47,8 @@ func validateWorkloads(p *problems, c *Config) {
 	if gw.MaxReplicas <= gw.MinReplicas {
 		p.addf("gateway.maxReplicas", "%d is not greater than gateway.minReplicas (%d); the autoscaler needs room to scale", gw.MaxReplicas, gw.MinReplicas)
 	}
-	if gw.CPUTargetPercent < 1 || gw.CPUTargetPercent > 100 {
-		p.addf("gateway.cpuTargetPercent", "%d is not valid; want 1 to 100", gw.CPUTargetPercent)
+	if t := g.CPUTargetPercent; t != nil && (*t < 1 || *t > 100) {
+		p.addf("gateway.cpuTargetPercent", "%d is not valid; want 1 to 100", *t)
 	}
 	if g.ScaleDownStabilizationSeconds < 0 || g.ScaleDownStabilizationSeconds > 3600 {
 		p.addf("gateway.scaleDownStabilizationSeconds", "%d is not valid; want 0 to 3600", g.ScaleDownStabilizationSeconds)

@@ -15,57 +15,88 @@ import (
 // Every case also proves that nothing was registered.
 func TestInvalidConfigIsRejectedBeforeAnyResource(t *testing.T) {
 	cases := []struct {
-		name  string
-		stack string
-		set   map[string]any
-		want  string
+		name    string
+		stack   string
+		set     map[string]any
+		want    string
+		secrets map[string]string
 	}{
 		{"min above max", "dev", map[string]any{"nodePool.minNodes": 5, "nodePool.maxNodes": 2},
-			"nodePool.minNodes: 5 is greater than nodePool.maxNodes (2); want nodePool.minNodes <= nodePool.maxNodes"},
+			"nodePool.minNodes: 5 is greater than nodePool.maxNodes (2); want nodePool.minNodes <= nodePool.maxNodes", nil},
 		{"unknown mode", "dev", map[string]any{"cluster.mode": "eks"},
-			`cluster.mode: "eks" is not valid; use one of gke, existing`},
+			`cluster.mode: "eks" is not valid; use one of gke, existing`, nil},
 		{"missing project", "dev", map[string]any{"cluster.project": nil},
-			"cluster.project: missing; cluster.mode gke needs the Google Cloud project ID"},
+			"cluster.project: missing; cluster.mode gke needs the Google Cloud project ID", nil},
 		{"missing region", "prod", map[string]any{"cluster.region": nil},
-			"cluster.region: missing; cluster.mode gke needs a region such as europe-west1"},
+			"cluster.region: missing; cluster.mode gke needs a region such as europe-west1", nil},
 		{"negative min", "dev", map[string]any{"nodePool.minNodes": -1},
-			"nodePool.minNodes: -1 is not valid; want 0 or more"},
+			"nodePool.minNodes: -1 is not valid; want 0 or more", nil},
 		{"zero max", "dev", map[string]any{"nodePool.minNodes": 0, "nodePool.maxNodes": 0},
-			"nodePool.maxNodes: 0 is not valid; want 1 or more"},
+			"nodePool.maxNodes: 0 is not valid; want 1 or more", nil},
 		{"negative disk", "dev", map[string]any{"nodePool.diskSizeGb": -20},
-			"nodePool.diskSizeGb: -20 is not valid; want 10 to 65536"},
+			"nodePool.diskSizeGb: -20 is not valid; want 10 to 65536", nil},
 		{"bad machine type", "dev", map[string]any{"nodePool.machineType": "E2 Standard"},
-			`nodePool.machineType: "E2 Standard" is not valid; want a Compute Engine machine type such as e2-standard-4`},
+			`nodePool.machineType: "E2 Standard" is not valid; want a Compute Engine machine type such as e2-standard-4`, nil},
 		{"both limit pairs", "prod", map[string]any{"nodePool.totalMinNodes": 3, "nodePool.totalMaxNodes": 9},
-			"nodePool: both per-zone (minNodes/maxNodes) and total (totalMinNodes/totalMaxNodes) limits are set; GKE accepts one pair only"},
+			"nodePool: both per-zone (minNodes/maxNodes) and total (totalMinNodes/totalMaxNodes) limits are set; GKE accepts one pair only", nil},
 		{"half a pair", "dev", map[string]any{"nodePool.maxNodes": nil},
-			"nodePool.maxNodes: missing; set it together with nodePool.minNodes"},
+			"nodePool.maxNodes: missing; set it together with nodePool.minNodes", nil},
 		{"bad release channel", "dev", map[string]any{"cluster.releaseChannel": "beta"},
-			`cluster.releaseChannel: "beta" is not valid; use one of RAPID, REGULAR, STABLE, EXTENDED`},
+			`cluster.releaseChannel: "beta" is not valid; use one of RAPID, REGULAR, STABLE, EXTENDED`, nil},
 		{"bad location policy", "dev", map[string]any{"nodePool.locationPolicy": "SPREAD"},
-			`nodePool.locationPolicy: "SPREAD" is not valid; use one of BALANCED, ANY`},
+			`nodePool.locationPolicy: "SPREAD" is not valid; use one of BALANCED, ANY`, nil},
 		{"zone outside region", "dev", map[string]any{"cluster.zone": "us-central1-a"},
-			`cluster.zone: "us-central1-a" is not valid; want a zone of region "europe-west1" such as europe-west1-b, or nothing for a regional cluster`},
+			`cluster.zone: "us-central1-a" is not valid; want a zone of region "europe-west1" such as europe-west1-b, or nothing for a regional cluster`, nil},
 		{"bad cluster name", "dev", map[string]any{"cluster.name": "APIM_prod"},
-			`cluster.name: "APIM_prod" is not valid; want 1-40 lower-case letters, digits or '-', starting with a letter`},
+			`cluster.name: "APIM_prod" is not valid; want 1-40 lower-case letters, digits or '-', starting with a letter`, nil},
 		{"master cidr not /28", "prod", map[string]any{"cluster.masterCidr": "172.16.0.0/24"},
-			`cluster.masterCidr: "172.16.0.0/24" is not valid; GKE wants a /28`},
+			`cluster.masterCidr: "172.16.0.0/24" is not valid; GKE wants a /28`, nil},
 		{"overlapping ranges", "dev", map[string]any{"cluster.network.nodeCidr": "10.16.0.0/20"},
-			"cluster.network.nodeCidr: 10.16.0.0/20 overlaps cluster.network.podCidr (10.16.0.0/14); the node, pod and service ranges must be disjoint"},
+			"cluster.network.nodeCidr: 10.16.0.0/20 overlaps cluster.network.podCidr (10.16.0.0/14); the node, pod and service ranges must be disjoint", nil},
 		{"not a cidr", "dev", map[string]any{"cluster.network.podCidr": "10.16.0.0"},
-			`cluster.network.podCidr: "10.16.0.0" is not valid; want an IPv4 network in CIDR form such as 10.10.0.0/20`},
+			`cluster.network.podCidr: "10.16.0.0" is not valid; want an IPv4 network in CIDR form such as 10.10.0.0/20`, nil},
 		{"surge and unavailable zero", "dev", map[string]any{"nodePool.maxSurge": 0, "nodePool.maxUnavailable": 0},
-			"nodePool.maxSurge: 0 together with nodePool.maxUnavailable 0 would block every node upgrade; set maxSurge to 1 or more"},
+			"nodePool.maxSurge: 0 together with nodePool.maxUnavailable 0 would block every node upgrade; set maxSurge to 1 or more", nil},
 		{"misspelt key", "dev", map[string]any{"nodePool.maxNode": 4},
-			`nodePool: unknown setting "maxNode"; see Pulumi.yaml or the README for the valid keys`},
+			`nodePool: unknown setting "maxNode"; see Pulumi.yaml or the README for the valid keys`, nil},
 		{"wrong type", "dev", map[string]any{"nodePool.maxNodes": "three"},
-			"nodePool.maxNodes: got a string, want an integer"},
+			"nodePool.maxNodes: got a string, want an integer", nil},
+		{"hpa min above max", "prod", map[string]any{"gateway.minReplicas": 5, "gateway.maxReplicas": 3},
+			"gateway.maxReplicas: 3 is not greater than gateway.minReplicas (5); the autoscaler needs room to scale", nil},
+		{"cpu target zero", "dev", map[string]any{"gateway.cpuTargetPercent": 0},
+			"gateway.cpuTargetPercent: 0 is not valid; want 1 to 100", nil},
+		{"cpu target above 100", "dev", map[string]any{"gateway.cpuTargetPercent": 150},
+			"gateway.cpuTargetPercent: 150 is not valid; want 1 to 100", nil},
+		{"heap above limit", "dev", map[string]any{"apim.heapMb": 3000},
+			"apim.heapMb: 3000 MiB does not fit apim.resources.limits.memory (3Gi); want at most 2304 MiB (75%), leaving room for metaspace, threads and buffers", nil},
+		{"gateway heap above a smaller limit", "dev", map[string]any{"gateway.resources": map[string]any{"limits": map[string]any{"memory": "2Gi"}}},
+			"gateway.heapMb: 2048 MiB does not fit gateway.resources.limits.memory (2Gi); want at most 1536 MiB (75%), leaving room for metaspace, threads and buffers", nil},
+		{"requests above limits", "dev", map[string]any{"mysql.resources": map[string]any{"requests": map[string]any{"cpu": "4"}}},
+			"mysql.resources.requests.cpu: 4 is above mysql.resources.limits.cpu (2); want requests <= limits", nil},
+		{"bad memory quantity", "dev", map[string]any{"apim.resources": map[string]any{"limits": map[string]any{"memory": "3GB"}}},
+			`apim.resources.limits.memory: "3GB" is not a memory quantity such as 2Gi or 512Mi`, nil},
+		{"missing jdbc url", "dev", map[string]any{"apim.jdbcDriver.url": nil},
+			"apim.jdbcDriver.url: missing; want the http(s) URL of mysql-connector-j-<version>.jar (Maven Central's or your mirror's)", nil},
+		{"bad jdbc sha", "dev", map[string]any{"apim.jdbcDriver.sha256": "abc"},
+			`apim.jdbcDriver.sha256: "abc" is not valid; want 64 lower-case hex characters`, nil},
+		{"missing password secret", "dev", nil,
+			"mysqlPassword: missing; set it with `pulumi config set --secret mysqlPassword <value>`",
+			without(harness.TestSecrets, "mysqlPassword")},
+		{"plain-text password", "dev", map[string]any{"apimAdminPassword": "plain-text-password"},
+			"apimAdminPassword: is stored in plain text; remove it and set it with `pulumi config set --secret apimAdminPassword <value>`",
+			without(harness.TestSecrets, "apimAdminPassword")},
+		{"short password", "dev", nil, "mysqlRootPassword: the value is too short; want at least 12 characters",
+			with(harness.TestSecrets, "mysqlRootPassword", "short")},
+		{"bad encryption key", "dev", nil, "apimEncryptionKey: the value is not valid; want 32 or 64 hex characters (e.g. `openssl rand -hex 32`)",
+			with(harness.TestSecrets, "apimEncryptionKey", "not-hex")},
+		{"bad namespace", "dev", map[string]any{"cluster.namespace": "WSO2_APIM"},
+			`cluster.namespace: "WSO2_APIM" is not valid; want a DNS label (lower-case letters, digits, '-', at most 63)`, nil},
 		{"bad label", "dev", map[string]any{"cluster.labels": map[string]any{"team": "Platform Eng"}},
-			`cluster.labels.team: "Platform Eng" is not valid; want lower-case letters, digits, '_' or '-', at most 63 characters`},
+			`cluster.labels.team: "Platform Eng" is not valid; want lower-case letters, digits, '_' or '-', at most 63 characters`, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			g, err := harness.Run(stacks.Program, tc.stack, harness.Options{Set: tc.set})
+			g, err := harness.Run(stacks.Program, tc.stack, harness.Options{Set: tc.set, Secrets: tc.secrets})
 			require.Error(t, err)
 			var cfgErr *stacks.ConfigError
 			require.True(t, errors.As(err, &cfgErr), "want a *stacks.ConfigError, got %T: %v", err, err)
@@ -89,4 +120,28 @@ func TestExistingModeIgnoresGKESettings(t *testing.T) {
 	// A local stack does not need a project or region, and GKE-only settings are not checked.
 	_, err := harness.Run(stacks.Program, "local", harness.Options{Set: map[string]any{"nodePool.minNodes": 0, "nodePool.maxNodes": 1}})
 	require.NoError(t, err)
+}
+
+func without(m map[string]string, key string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if k != key {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func with(m map[string]string, key, value string) map[string]string {
+	out := without(m, key)
+	out[key] = value
+	return out
+}
+
+// A secret's value never appears in a validation message.
+func TestValidationNeverPrintsSecrets(t *testing.T) {
+	bad := with(harness.TestSecrets, "apimEncryptionKey", "not-hex-but-secret-value")
+	_, err := harness.Run(stacks.Program, "dev", harness.Options{Secrets: bad})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "not-hex-but-secret-value")
 }

@@ -60,7 +60,7 @@ func lookup(v any, path string) any {
 	if path == "" {
 		return v
 	}
-	for _, step := range strings.Split(path, ".") {
+	for _, step := range splitPath(path) {
 		switch x := v.(type) {
 		case map[string]any:
 			v = x[step]
@@ -75,6 +75,33 @@ func lookup(v any, path string) any {
 		}
 	}
 	return v
+}
+
+// splitPath splits "a.b[c.d/e].0" into a, b, c.d/e, 0: keys with dots (labels and
+// annotations) go in brackets.
+func splitPath(path string) []string {
+	var steps []string
+	for path != "" {
+		switch {
+		case path[0] == '.':
+			path = path[1:]
+		case path[0] == '[':
+			end := strings.IndexByte(path, ']')
+			if end < 0 {
+				return append(steps, path[1:])
+			}
+			steps = append(steps, path[1:end])
+			path = path[end+1:]
+		default:
+			end := strings.IndexAny(path, ".[")
+			if end < 0 {
+				return append(steps, path)
+			}
+			steps = append(steps, path[:end])
+			path = path[end:]
+		}
+	}
+	return steps
 }
 
 // Graph is every resource a program registered, in registration order.
