@@ -7,6 +7,7 @@ import (
 
 	"github.com/wso2-k8s/apim-gke/components/gke"
 	"github.com/wso2-k8s/apim-gke/components/network"
+	"github.com/wso2-k8s/apim-gke/components/nfs"
 )
 
 // platform is what the rest of the program needs from the cluster step, whichever mode.
@@ -38,7 +39,7 @@ func gkePlatform(ctx *pulumi.Context, cfg *Config) (*platform, error) {
 	}
 	withGCP := pulumi.Provider(gcpProvider)
 
-	vpc, err := network.NewNetwork(ctx, "vpc", c.networkArgs(), withGCP)
+	vpc, err := network.NewNetwork(ctx, "vpc", c.networkArgs(cfg.NFS.Backend), withGCP)
 	if err != nil {
 		return nil, err
 	}
@@ -83,15 +84,16 @@ func existingPlatform(ctx *pulumi.Context, cfg *Config) (*platform, error) {
 	}, nil
 }
 
-func (c ClusterConfig) networkArgs() *network.Args {
+func (c ClusterConfig) networkArgs(nfsBackend string) *network.Args {
 	return &network.Args{
 		Project:     c.Project,
 		Region:      c.Region,
 		NodeCIDR:    c.Network.NodeCIDR,
 		PodCIDR:     c.Network.PodCIDR,
 		ServiceCIDR: c.Network.ServiceCIDR,
-		// Private nodes have no route to Docker Hub without NAT; the images are public ones.
-		CloudNAT: c.PrivateNodes,
+		// Private nodes have no route to Docker Hub without NAT, and the NFS VM (no external
+		// IP) needs it for its packages.
+		CloudNAT: c.PrivateNodes || nfsBackend == nfs.BackendVM,
 	}
 }
 

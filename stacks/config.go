@@ -19,6 +19,8 @@ type Config struct {
 	MySQL MySQLConfig `json:"mysql"`
 	// Backend configures the sample backend.
 	Backend BackendConfig `json:"backend"`
+	// NFS configures the shared file storage.
+	NFS NFSConfig `json:"nfs"`
 
 	// secrets holds the secret config values by key, checked by LoadConfig. Unexported so
 	// that nothing prints or serialises them by accident; use secret() to read one as a
@@ -211,4 +213,32 @@ type NodePoolConfig struct {
 	MaxUnavailable *int `json:"maxUnavailable"`
 	// Labels are Kubernetes labels on every node.
 	Labels map[string]string `json:"labels"`
+}
+
+// NFSConfig is the `nfs` key.
+type NFSConfig struct {
+	// Backend is vm, filestore, in-cluster or storage-class. Defaults to vm in cluster mode
+	// gke and in-cluster in mode existing.
+	Backend string `json:"backend"`
+	// Zone of the VM or Filestore instance. Defaults to cluster.zone, else <region>-b.
+	Zone string `json:"zone"`
+	// MachineType, DiskSizeGB, DiskType of the VM (vm). Default e2-small, 100, pd-balanced.
+	MachineType string `json:"machineType"`
+	DiskSizeGB  int    `json:"diskSizeGb"`
+	DiskType    string `json:"diskType"`
+	// Tier and CapacityGB of Filestore (filestore). Default BASIC_HDD and the tier minimum.
+	Tier       string `json:"tier"`
+	CapacityGB int    `json:"capacityGb"`
+	// StorageClass: the ReadWriteMany class (storage-class, required) or the in-cluster
+	// server's disk class (in-cluster, default: the cluster's default).
+	StorageClass string `json:"storageClass"`
+	// Size of the shared volume. Defaults to 10Gi.
+	Size string `json:"size"`
+	// ServerImage of the in-cluster server.
+	ServerImage string `json:"serverImage"`
+	// ClientCIDRs may mount the in-cluster server (the nodes' range: kubelets mount).
+	// Defaults to the RFC 1918 ranges. In mode gke the node and pod ranges are used.
+	ClientCIDRs []string `json:"clientCidrs"`
+	// Protect guards the data-holding resources. Defaults to true.
+	Protect *bool `json:"protect"`
 }

@@ -59,6 +59,7 @@ func (c *Config) keys() []configKey {
 		{"gateway", &c.Gateway},
 		{"mysql", &c.MySQL},
 		{"backend", &c.Backend},
+		{"nfs", &c.NFS},
 	}
 }
 

@@ -106,7 +106,7 @@ func validateGKE(p *problems, c *ClusterConfig) {
 
 	// Overlaps are checked on the effective ranges, so that a set range that collides with
 	// a defaulted one is caught too.
-	eff := c.networkArgs().WithDefaults()
+	eff := c.networkArgs("").WithDefaults()
 	ranges := map[string]string{
 		"cluster.network.nodeCidr":    eff.NodeCIDR,
 		"cluster.network.podCidr":     eff.PodCIDR,

@@ -1,12 +1,14 @@
 package stacks
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 
 	"github.com/wso2-k8s/apim-gke/components/apim"
 	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/nfs"
 )
 
 var (
@@ -67,6 +69,7 @@ func validateWorkloads(p *problems, c *Config) {
 	}
 	p.matches("backend.image", c.Backend.Image, imageRe, "an image reference")
 
+	validateNFS(p, c)
 	validateSecrets(p, c.secrets)
 }
 
@@ -129,5 +132,41 @@ func validateSecrets(p *problems, s map[string]string) {
 		if strings.ContainsAny(v, "\"'\\`$") {
 			p.addf(key, "the value contains a quote, backslash, backtick or '$'; want letters, digits and other punctuation")
 		}
+	}
+}
+
+func validateNFS(p *problems, c *Config) {
+	n := c.NFS
+	p.oneOf("nfs.backend", n.Backend, nfs.BackendVM, nfs.BackendFilestore, nfs.BackendInCluster, nfs.BackendStorageClass)
+	cloud := n.Backend == nfs.BackendVM || n.Backend == nfs.BackendFilestore
+	if cloud && c.Cluster.Mode != ModeGKE {
+		p.addf("nfs.backend", "%q needs cluster.mode gke; with an existing cluster use in-cluster or storage-class", n.Backend)
+	}
+	if cloud && c.Cluster.Mode == ModeGKE && !strings.HasPrefix(n.Zone, c.Cluster.Region+"-") {
+		p.addf("nfs.zone", "%q is not valid; want a zone of region %q", n.Zone, c.Cluster.Region)
+	}
+	a := c.nfsArgs()
+	if n.Backend == nfs.BackendFilestore {
+		if min, ok := nfs.TierMinimumGB[a.Tier]; !ok {
+			p.addf("nfs.tier", "%q is not valid; use one of %s", a.Tier, strings.Join(sortedKeys(nfs.TierMinimumGB), ", "))
+		} else if a.CapacityGB < min {
+			p.addf("nfs.capacityGb", "%d is below the %s tier's minimum of %d GB; raise it or choose another tier", a.CapacityGB, a.Tier, min)
+		}
+	}
+	if n.Backend == nfs.BackendVM {
+		if n.DiskSizeGB != 0 && (n.DiskSizeGB < 10 || n.DiskSizeGB > 65536) {
+			p.addf("nfs.diskSizeGb", "%d is not valid; want 10 to 65536", n.DiskSizeGB)
+		}
+		p.matches("nfs.machineType", n.MachineType, machineTypeRe, "a Compute Engine machine type such as e2-small")
+		p.oneOf("nfs.diskType", n.DiskType, "pd-standard", "pd-balanced", "pd-ssd")
+	}
+	if n.Backend == nfs.BackendStorageClass && n.StorageClass == "" {
+		p.addf("nfs.storageClass", "missing; backend storage-class needs the name of a ReadWriteMany storage class")
+	}
+	if _, err := kube.MemoryBytes(a.Size); err != nil {
+		p.addf("nfs.size", "%q is not valid; want a size such as 10Gi", a.Size)
+	}
+	for i, cidr := range n.ClientCIDRs {
+		p.cidr(fmt.Sprintf("nfs.clientCidrs[%d]", i), cidr)
 	}
 }

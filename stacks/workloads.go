@@ -9,6 +9,7 @@ import (
 	"github.com/wso2-k8s/apim-gke/components/backend"
 	"github.com/wso2-k8s/apim-gke/components/kube"
 	"github.com/wso2-k8s/apim-gke/components/mysql"
+	"github.com/wso2-k8s/apim-gke/components/nfs"
 )
 
 // workloads is what the workload step hands to later steps and to stack outputs.
@@ -17,6 +18,7 @@ type workloads struct {
 	controlPlane *apim.ControlPlane
 	gateway      *apim.Gateway
 	database     *mysql.MySQL
+	files        *nfs.FileServer
 	backend      *backend.Backend
 }
 
@@ -110,6 +112,15 @@ func newWorkloads(ctx *pulumi.Context, cfg *Config, p *platform) (*workloads, er
 
 	cpArgs, gwArgs, dbArgs := cfg.controlPlaneArgs(), cfg.gatewayArgs(), cfg.mysqlArgs()
 
+	files, err := newFileServer(ctx, cfg, p, namespace)
+	if err != nil {
+		return nil, err
+	}
+	// Both mount the share by claim name: nothing here waits for the file server, the pods
+	// do at run time.
+	cpArgs.SharedVolumes = sharedVolumes(files.ClaimName)
+	gwArgs.SharedVolumes = sharedVolumes(files.ClaimName)
+
 	dbArgs.Namespace = namespace
 	dbArgs.RootPassword = cfg.secret(SecretMySQLRootPassword)
 	dbArgs.Password = cfg.secret(SecretMySQLPassword)
@@ -143,7 +154,7 @@ func newWorkloads(ctx *pulumi.Context, cfg *Config, p *platform) (*workloads, er
 		return nil, err
 	}
 
-	w := &workloads{namespace: ns, controlPlane: cp, gateway: gw, database: db}
+	w := &workloads{namespace: ns, controlPlane: cp, gateway: gw, database: db, files: files}
 	if *cfg.Backend.Enabled {
 		bArgs := cfg.backendArgs()
 		bArgs.Namespace = namespace

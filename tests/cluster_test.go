@@ -11,6 +11,8 @@ import (
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
 
+var stacksProgram = stacks.Program
+
 const (
 	typeCluster   = "gcp:container/cluster:Cluster"
 	typeNodePool  = "gcp:container/nodePool:NodePool"
@@ -155,7 +157,7 @@ func TestGCPResourcesUseExplicitProviderAndComponents(t *testing.T) {
 				assert.Equal(t, gcpProv.URN, r.Provider, "%s %s uses the explicit gcp provider", r.Type, r.Name)
 				parent := g.ParentOf(r)
 				require.NotNil(t, parent, "%s %s has a parent component", r.Type, r.Name)
-				assert.Contains(t, []string{typeGKE, typeNetwork}, parent.Type)
+				assert.Contains(t, []string{typeGKE, typeNetwork, "wso2apim:nfs:FileServer"}, parent.Type)
 			}
 			prov := one(t, g, typeK8sProv)
 			assert.Equal(t, typeGKE, g.ParentOf(prov).Type)

@@ -56,7 +56,8 @@ func TestExactKubernetesObjectsPerComponent(t *testing.T) {
 			assert.Equal(t, sortedCopy([]string{
 				typeDeployment + " hello", typeService + " hello", typePDB + " hello",
 			}), children(g, "wso2apim:backend:Backend"))
-			ns := one(t, g, typeNamespace)
+			ns := g.Find(typeNamespace, "namespace")
+			require.NotNil(t, ns)
 			assert.Equal(t, "wso2-apim", ns.Get("metadata.name"))
 			assert.Equal(t, "restricted", ns.Get("metadata.labels[pod-security.kubernetes.io/enforce]"))
 		})

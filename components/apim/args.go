@@ -32,10 +32,12 @@ type JDBCDriver struct {
 	Image string
 }
 
-// SharedVolume mounts a ReadWriteMany claim at a directory of the server home.
+// SharedVolume mounts a directory of a ReadWriteMany claim at a directory of the server home.
 type SharedVolume struct {
 	// ClaimName is the PersistentVolumeClaim.
 	ClaimName string
+	// SubPath is the directory inside the claim, e.g. "tenants"; empty mounts its root.
+	SubPath string
 	// Path is relative to the server home, e.g. "repository/tenants".
 	Path string
 }
@@ -56,7 +58,7 @@ type Workload struct {
 	// Image defaults to wso2/wso2am:4.7.0 (control plane) or wso2/wso2am-universal-gw:4.7.0.
 	Image string
 	// ServerHome is the product directory inside the image. Defaults to
-	// /home/wso2carbon/<product>-<tag> for a version tag.
+	// /home/wso2carbon/<image name>-<tag>, e.g. /home/wso2carbon/wso2am-4.7.0.
 	ServerHome string
 	// Resources default to the 2019 article's numbers, which match WSO2's chart today:
 	// requests 2 CPU / 2Gi, limits 3 CPU / 3Gi.
@@ -83,6 +85,9 @@ type Workload struct {
 	Analytics Analytics
 	// PodLabels are added to the pods, e.g. to let them through another NetworkPolicy.
 	PodLabels map[string]string
+	// SharedVolumes are ReadWriteMany claims mounted into the server home (userstores and
+	// tenants, see the nfs component).
+	SharedVolumes []SharedVolume
 }
 
 // Analytics configures where API Manager sends analytics.
@@ -101,7 +106,7 @@ func (w Workload) withDefaults(name, repo string) Workload {
 		w.Image = "wso2/" + repo + ":4.7.0"
 	}
 	if w.ServerHome == "" {
-		w.ServerHome = "/home/wso2carbon/wso2am-" + imageTag(w.Image)
+		w.ServerHome = "/home/wso2carbon/" + repo + "-" + imageTag(w.Image)
 	}
 	w.Resources = w.Resources.WithDefaults(kube.Resources{
 		Requests: kube.Compute{CPU: "2", Memory: "2Gi"},
@@ -163,9 +168,6 @@ type ControlPlaneArgs struct {
 	// GatewayService is the in-cluster Service of the gateways the control plane deploys
 	// APIs to. Defaults to "apim-gw".
 	GatewayService string
-	// SharedVolumes are ReadWriteMany claims mounted into the server home (userstores and
-	// tenants, see the nfs component).
-	SharedVolumes []SharedVolume
 	// GatewaySelector are the gateway pods' labels: only they may reach the event hub and
 	// throttling ports. Defaults to the default gateway's selector.
 	GatewaySelector map[string]string

@@ -55,7 +55,7 @@ func NewControlPlane(ctx *pulumi.Context, name string, args *ControlPlaneArgs, o
 		}
 	}
 	s := workloadSpec{
-		w: a.Workload, component: ComponentControlPlane, toml: cp.TOML, shared: a.SharedVolumes, replicas: &one,
+		w: a.Workload, component: ComponentControlPlane, toml: cp.TOML, replicas: &one,
 		ports: map[string]int{
 			"https": PortHTTPS, "http": PortHTTP, "gw-https": PortGatewayHTTPS, "gw-http": PortGatewayHTTP,
 			"tm-binary": PortThrottle, "tm-binary-ssl": PortThrottleSSL, "jms": PortEventHub,

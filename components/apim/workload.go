@@ -24,7 +24,6 @@ type workloadSpec struct {
 	component string
 	toml      string
 	ports     map[string]int
-	shared    []SharedVolume
 	// replicas is nil when an autoscaler owns the count: declaring it would reset the
 	// autoscaler's choice on every update and show as a permanent diff.
 	replicas *int
@@ -134,9 +133,12 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 		corev1.VolumeArgs{Name: pulumi.String("conf"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name()}},
 		corev1.VolumeArgs{Name: pulumi.String(jdbcDriverVolName), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
 	}
-	for i, sv := range s.shared {
+	for i, sv := range w.SharedVolumes {
 		vol := fmt.Sprintf("shared-%d", i)
-		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(vol), MountPath: pulumi.String(path.Join(w.ServerHome, sv.Path))})
+		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(vol), SubPath: pulumi.String(sv.SubPath),
+			// Into the server home itself, not the config volume: the entrypoint copies that
+			// once at start, which would make a snapshot instead of a live shared directory.
+			MountPath: pulumi.String(path.Join(w.ServerHome, sv.Path))})
 		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(vol),
 			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: pulumi.String(sv.ClaimName)}})
 	}

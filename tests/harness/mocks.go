@@ -103,6 +103,16 @@ func computedOutputs(r *Resource) map[string]any {
 			out["address"] = "198.51.100.20"
 		}
 		return out
+	case "kubernetes:core/v1:Service":
+		if r.String("spec.clusterIP") != "None" {
+			spec, _ := r.Get("spec").(map[string]any)
+			copySpec := map[string]any{}
+			for k, v := range spec {
+				copySpec[k] = v
+			}
+			copySpec["clusterIP"] = "10.96.0.50"
+			return map[string]any{"spec": copySpec}
+		}
 	case "gcp:filestore/instance:Instance":
 		nets, _ := r.Get("networks").([]any)
 		if len(nets) > 0 {

@@ -1,0 +1,136 @@
+package nfs
+
+import (
+	"fmt"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/kube"
+)
+
+// NewFileServer creates the backend's server (if any) and the ReadWriteMany claim. Pass the
+// gcp provider (vm, filestore) and the Kubernetes provider in opts (pulumi.Providers).
+func NewFileServer(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*FileServer, error) {
+	if args == nil {
+		return nil, fmt.Errorf("nfs %q: args are required", name)
+	}
+	a := args.WithDefaults()
+	if err := a.check(); err != nil {
+		return nil, fmt.Errorf("nfs %q: %w", name, err)
+	}
+	fs := &FileServer{ClaimName: a.ClaimName}
+	if err := ctx.RegisterComponentResource("wso2apim:nfs:FileServer", name, fs, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(fs)
+	labels := kube.Labels("apim-shared", "shared-storage", "", nil)
+
+	var err error
+	var mountOptions []string
+	switch a.Backend {
+	case BackendVM:
+		fs.ExportPath, mountOptions = vmExportPath, []string{"hard", "nfsvers=4.1"}
+		fs.Address, err = newVM(ctx, name, a, parent)
+	case BackendFilestore:
+		// Basic tiers speak NFSv3 only.
+		fs.ExportPath, mountOptions = "/"+filestoreShare, []string{"hard", "nfsvers=3"}
+		fs.Address, err = newFilestore(ctx, name, a, parent)
+	case BackendInCluster:
+		// The server exports its root with fsid=0: NFSv4 path "/".
+		fs.ExportPath, mountOptions = "/", []string{"hard", "nfsvers=4.1"}
+		fs.Address, err = newInCluster(ctx, name, a, parent)
+	case BackendStorageClass:
+		fs.Address = pulumi.String("").ToStringOutput()
+		err = newClassClaim(ctx, name, a, labels, parent)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	if a.Backend != BackendStorageClass {
+		if err := newStaticVolume(ctx, name, a, fs, mountOptions, labels, parent); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.RegisterResourceOutputs(fs, pulumi.Map{
+		"address": fs.Address, "exportPath": pulumi.String(fs.ExportPath), "claimName": pulumi.String(fs.ClaimName),
+	}); err != nil {
+		return nil, err
+	}
+	return fs, nil
+}
+
+func (a Args) check() error {
+	switch a.Backend {
+	case BackendVM, BackendFilestore:
+		if a.Project == "" || a.Zone == "" || a.NetworkName == nil || len(a.ClientCIDRs) == 0 ||
+			(a.Backend == BackendVM && a.SubnetworkSelfLink == nil) {
+			return fmt.Errorf("backend %s needs Project, Zone, the network and ClientCIDRs", a.Backend)
+		}
+		if a.Backend == BackendFilestore && a.CapacityGB < TierMinimumGB[a.Tier] {
+			return fmt.Errorf("CapacityGB %d is below tier %s's minimum of %d", a.CapacityGB, a.Tier, TierMinimumGB[a.Tier])
+		}
+	case BackendInCluster:
+		if a.ServerNamespace == nil || len(a.ClientCIDRs) == 0 {
+			return fmt.Errorf("backend in-cluster needs ServerNamespace and ClientCIDRs")
+		}
+	case BackendStorageClass:
+		if a.StorageClass == "" {
+			return fmt.Errorf("backend storage-class needs StorageClass")
+		}
+	default:
+		return fmt.Errorf("backend %q is not one of vm, filestore, in-cluster, storage-class", a.Backend)
+	}
+	if a.Namespace == nil {
+		return fmt.Errorf("namespace is required")
+	}
+	return nil
+}
+
+// newStaticVolume binds a claim to an nfs PersistentVolume by name, with storageClassName ""
+// so no provisioner can grab the claim first. Retain: releasing the claim never deletes data.
+func newStaticVolume(ctx *pulumi.Context, name string, a Args, fs *FileServer, mountOptions []string,
+	labels map[string]string, opts ...pulumi.ResourceOption) error {
+	protect := pulumi.Protect(*a.Protect)
+	pv, err := corev1.NewPersistentVolume(ctx, name, &corev1.PersistentVolumeArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(a.VolumeName), Labels: pulumi.ToStringMap(labels)},
+		Spec: &corev1.PersistentVolumeSpecArgs{
+			Capacity:                      pulumi.StringMap{"storage": pulumi.String(a.Size)},
+			AccessModes:                   pulumi.StringArray{pulumi.String("ReadWriteMany")},
+			PersistentVolumeReclaimPolicy: pulumi.String("Retain"),
+			StorageClassName:              pulumi.String(""),
+			MountOptions:                  pulumi.ToStringArray(mountOptions),
+			Nfs: &corev1.NFSVolumeSourceArgs{
+				Server: fs.Address,
+				Path:   pulumi.String(fs.ExportPath),
+			},
+		},
+	}, append(opts, protect)...)
+	if err != nil {
+		return err
+	}
+	_, err = corev1.NewPersistentVolumeClaim(ctx, name, &corev1.PersistentVolumeClaimArgs{
+		Metadata: kube.Meta(a.ClaimName, a.Namespace, labels),
+		Spec: &corev1.PersistentVolumeClaimSpecArgs{
+			AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteMany")},
+			StorageClassName: pulumi.String(""),
+			VolumeName:       pv.Metadata.Name().Elem(),
+			Resources:        &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(a.Size)}},
+		},
+	}, append(opts, protect)...)
+	return err
+}
+
+func newClassClaim(ctx *pulumi.Context, name string, a Args, labels map[string]string, opts ...pulumi.ResourceOption) error {
+	_, err := corev1.NewPersistentVolumeClaim(ctx, name, &corev1.PersistentVolumeClaimArgs{
+		Metadata: kube.Meta(a.ClaimName, a.Namespace, labels),
+		Spec: &corev1.PersistentVolumeClaimSpecArgs{
+			AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteMany")},
+			StorageClassName: pulumi.String(a.StorageClass),
+			Resources:        &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(a.Size)}},
+		},
+	}, append(opts, pulumi.Protect(*a.Protect))...)
+	return err
+}

@@ -1,0 +1,117 @@
+package nfs
+
+import (
+	"fmt"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/kube"
+)
+
+const inClusterExport = "/exports"
+
+// newInCluster runs an NFS server pod on a ReadWriteOnce claim and returns its Service's
+// cluster IP: the kubelet mounts from the node, where Service DNS names do not resolve.
+func newInCluster(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	server := name + "-server"
+	labels := kube.Labels(server, "nfs-server", "", nil)
+	selector := kube.Selector(server, "nfs-server")
+
+	claim := &corev1.PersistentVolumeClaimSpecArgs{
+		AccessModes: pulumi.StringArray{pulumi.String("ReadWriteOnce")},
+		Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(a.Size)}},
+	}
+	if a.StorageClass != "" {
+		claim.StorageClassName = pulumi.String(a.StorageClass)
+	}
+	data, err := corev1.NewPersistentVolumeClaim(ctx, server, &corev1.PersistentVolumeClaimArgs{
+		Metadata: kube.Meta(server, a.ServerNamespace, labels),
+		Spec:     claim,
+	}, append(opts, pulumi.Protect(*a.Protect))...)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+
+	ports := map[string]int{"nfs": 2049, "mountd": mountdPort, "rpcbind": 111}
+	var cports corev1.ContainerPortArray
+	var sports corev1.ServicePortArray
+	var npports networkingv1.NetworkPolicyPortArray
+	for _, n := range []string{"nfs", "mountd", "rpcbind"} {
+		cports = append(cports, corev1.ContainerPortArgs{Name: pulumi.String(n), ContainerPort: pulumi.Int(ports[n])})
+		sports = append(sports, corev1.ServicePortArgs{Name: pulumi.String(n), Port: pulumi.Int(ports[n]), TargetPort: pulumi.Int(ports[n])})
+		npports = append(npports, networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(ports[n])})
+	}
+	tcp := &corev1.TCPSocketActionArgs{Port: pulumi.Int(2049)}
+	if _, err := appsv1.NewDeployment(ctx, server, &appsv1.DeploymentArgs{
+		Metadata: kube.Meta(server, a.ServerNamespace, labels),
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas: pulumi.Int(1),
+			Selector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
+			// Its disk is ReadWriteOnce: a second server could not attach it, so the old
+			// one must go first. API Manager keeps running from its local copy meanwhile.
+			Strategy: &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")},
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(labels)},
+				Spec: &corev1.PodSpecArgs{
+					AutomountServiceAccountToken: pulumi.Bool(false),
+					InitContainers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:    pulumi.String("dirs"),
+						Image:   pulumi.String(a.ServerImage),
+						Command: pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(fmt.Sprintf("mkdir -p %[1]s%[2]s && chown %[3]d:%[4]d %[1]s%[2]s", inClusterExport, subdirs(inClusterExport, a.Directories), UID, GID))},
+						Resources: kube.Resources{Requests: kube.Compute{CPU: "10m", Memory: "16Mi"},
+							Limits: kube.Compute{CPU: "100m", Memory: "64Mi"}}.Args(),
+						VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(inClusterExport)}},
+					}},
+					Containers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:  pulumi.String("nfs"),
+						Image: pulumi.String(a.ServerImage),
+						Args:  pulumi.StringArray{pulumi.String(inClusterExport)},
+						Ports: cports,
+						// The kernel NFS server needs it; this pod lives in its own namespace
+						// for that reason, and nothing but the clients may reach it.
+						SecurityContext: &corev1.SecurityContextArgs{Privileged: pulumi.Bool(true)},
+						Resources: kube.Resources{Requests: kube.Compute{CPU: "100m", Memory: "128Mi"},
+							Limits: kube.Compute{CPU: "1", Memory: "512Mi"}}.Args(),
+						ReadinessProbe: &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(10)},
+						LivenessProbe:  &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(20)},
+						VolumeMounts:   corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(inClusterExport)}},
+					}},
+					Volumes: corev1.VolumeArray{corev1.VolumeArgs{Name: pulumi.String("data"),
+						PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: data.Metadata.Name().Elem()}}},
+				},
+			},
+		},
+	}, opts...); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+
+	svc, err := corev1.NewService(ctx, server, &corev1.ServiceArgs{
+		Metadata: kube.Meta(server, a.ServerNamespace, labels),
+		Spec:     &corev1.ServiceSpecArgs{Selector: pulumi.ToStringMap(selector), Ports: sports},
+	}, opts...)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+
+	peers := networkingv1.NetworkPolicyPeerArray{}
+	for _, cidr := range a.ClientCIDRs {
+		peers = append(peers, networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(cidr)}})
+	}
+	if _, err := networkingv1.NewNetworkPolicy(ctx, server, &networkingv1.NetworkPolicyArgs{
+		Metadata: kube.Meta(server, a.ServerNamespace, labels),
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+			// Only the kubelets mount the share, from the node ranges; pods never talk to
+			// the server directly.
+			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{From: peers, Ports: npports}},
+		},
+	}, opts...); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return svc.Spec.ClusterIP().Elem(), nil
+}

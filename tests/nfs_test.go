@@ -1,0 +1,162 @@
+package tests
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wso2-k8s/apim-gke/components/nfs"
+	"github.com/wso2-k8s/apim-gke/tests/harness"
+)
+
+const (
+	typeInstance  = "gcp:compute/instance:Instance"
+	typeDisk      = "gcp:compute/disk:Disk"
+	typeFirewall  = "gcp:compute/firewall:Firewall"
+	typeFilestore = "gcp:filestore/instance:Instance"
+	typePV        = "kubernetes:core/v1:PersistentVolume"
+	typePVC       = "kubernetes:core/v1:PersistentVolumeClaim"
+	typeNFS       = "wso2apim:nfs:FileServer"
+)
+
+func assertStaticNFSVolume(t *testing.T, g *harness.Graph, server, path string) {
+	t.Helper()
+	pv := g.Find(typePV, "nfs")
+	require.NotNil(t, pv)
+	assert.Equal(t, server, pv.Get("spec.nfs.server"))
+	assert.Equal(t, path, pv.Get("spec.nfs.path"))
+	assert.Equal(t, []any{"ReadWriteMany"}, pv.Get("spec.accessModes"))
+	assert.Equal(t, "Retain", pv.Get("spec.persistentVolumeReclaimPolicy"), "releasing the claim never deletes data")
+	assert.Equal(t, "", pv.Get("spec.storageClassName"))
+
+	pvc := g.Find(typePVC, "nfs")
+	require.NotNil(t, pvc)
+	assert.Equal(t, pv.Get("metadata.name"), pvc.Get("spec.volumeName"), "the claim binds to this volume by name")
+	assert.Equal(t, "", pvc.Get("spec.storageClassName"), "no provisioner may take the claim")
+	assert.Equal(t, []any{"ReadWriteMany"}, pvc.Get("spec.accessModes"))
+	assert.Equal(t, "wso2-apim", pvc.Get("metadata.namespace"))
+
+	// API Manager mounts the claim at the shared directories.
+	for _, d := range []string{"apim-cp", "apim-gw"} {
+		dep := g.Find(typeDeployment, d)
+		vols := dep.Get("spec.template.spec.volumes").([]any)
+		var claims []any
+		for _, v := range vols {
+			if c := v.(map[string]any)["persistentVolumeClaim"]; c != nil {
+				claims = append(claims, c.(map[string]any)["claimName"])
+			}
+		}
+		assert.Contains(t, claims, pvc.Get("metadata.name"), d)
+		mounts := dep.Get("spec.template.spec.containers.0.volumeMounts").([]any)
+		var paths []string
+		for _, m := range mounts {
+			paths = append(paths, m.(map[string]any)["mountPath"].(string))
+		}
+		assert.Contains(t, paths, "/home/wso2carbon/"+map[string]string{"apim-cp": "wso2am", "apim-gw": "wso2am-universal-gw"}[d]+"-4.7.0/repository/tenants", d)
+	}
+}
+
+func TestNFSOnAVM(t *testing.T) {
+	g := run(t, "dev", nil)
+	vm := one(t, g, typeInstance)
+	assert.Nil(t, vm.Get("networkInterfaces.0.accessConfigs"), "no external IP")
+	assert.Equal(t, "europe-west1-b", vm.Get("zone"))
+	disk := one(t, g, typeDisk)
+	assert.Equal(t, 50.0, disk.Get("size"))
+	assert.Contains(t, vm.String("attachedDisks.0.source"), disk.Name, "data lives on a separate disk")
+	assert.Equal(t, "nfs-data", vm.Get("attachedDisks.0.deviceName"))
+	assert.Contains(t, vm.String("metadataStartupScript"), "if ! blkid", "the disk is formatted only once")
+	assert.Contains(t, vm.String("metadataStartupScript"), "anonuid=10001")
+	assert.False(t, disk.Protect, "dev data is not protected")
+
+	fw := one(t, g, typeFirewall)
+	assert.Equal(t, []any{"10.10.0.0/20", "10.16.0.0/14"}, fw.Get("sourceRanges"), "only the cluster's node and pod ranges")
+	assert.Equal(t, []any{"apim-nfs-server"}, fw.Get("targetTags"))
+	assert.Equal(t, vm.Get("tags"), fw.Get("targetTags"))
+	for i := range 2 {
+		assert.Equal(t, []any{"2049", "111", "20048"}, fw.Get("allows."+string(rune('0'+i))+".ports"))
+	}
+	assert.Len(t, g.OfType("gcp:compute/routerNat:RouterNat"), 1, "the VM has no external IP, so NAT brings its packages")
+	assertStaticNFSVolume(t, g, "10.10.0.50", "/srv/nfs/apim")
+}
+
+func TestNFSOnFilestore(t *testing.T) {
+	g := run(t, "prod", nil)
+	fs := one(t, g, typeFilestore)
+	assert.Equal(t, 1024.0, fs.Get("fileShares.capacityGb"))
+	assert.Equal(t, "BASIC_HDD", fs.Get("tier"))
+	assert.Equal(t, []any{"10.10.0.0/20", "10.16.0.0/14"}, fs.Get("fileShares.nfsExportOptions.0.ipRanges"))
+	assert.Equal(t, 10001.0, fs.Get("fileShares.nfsExportOptions.0.anonUid"))
+	assert.True(t, fs.Protect, "prod data is protected")
+	assert.True(t, g.Find(typePV, "nfs").Protect)
+	assert.True(t, g.Find(typePVC, "nfs").Protect)
+	assert.Empty(t, g.OfType(typeInstance))
+	assertStaticNFSVolume(t, g, "10.200.0.2", "/apim")
+}
+
+func TestNFSInCluster(t *testing.T) {
+	g := run(t, "local", nil)
+	server := g.Find(typeDeployment, "nfs-server")
+	require.NotNil(t, server)
+	assert.Equal(t, "wso2-apim-nfs", server.Get("metadata.namespace"), "the privileged server is kept out of the restricted namespace")
+	assert.Equal(t, "privileged", g.Find(typeNamespace, "nfs-namespace").Get("metadata.labels[pod-security.kubernetes.io/enforce]"))
+	assert.Equal(t, "Recreate", server.Get("spec.strategy.type"), "its disk is ReadWriteOnce")
+	claim := g.Find(typePVC, "nfs-server")
+	require.NotNil(t, claim)
+	assert.Equal(t, []any{"ReadWriteOnce"}, claim.Get("spec.accessModes"))
+	assert.Nil(t, claim.Get("spec.storageClassName"), "the cluster's default class")
+	np := g.Find(typeNetPol, "nfs-server")
+	require.NotNil(t, np)
+	assert.Equal(t, "10.0.0.0/8", np.Get("spec.ingress.0.from.0.ipBlock.cidr"))
+	assertStaticNFSVolume(t, g, "10.96.0.50", "/")
+}
+
+func TestNFSWithAStorageClass(t *testing.T) {
+	g := run(t, "local", map[string]any{"nfs.backend": "storage-class", "nfs.storageClass": "filestore-rwx"})
+	assert.Empty(t, g.OfType(typePV))
+	pvc := g.Find(typePVC, "nfs")
+	require.NotNil(t, pvc)
+	assert.Equal(t, "filestore-rwx", pvc.Get("spec.storageClassName"))
+	assert.Equal(t, []any{"ReadWriteMany"}, pvc.Get("spec.accessModes"))
+	assert.Nil(t, g.Find(typeDeployment, "nfs-server"))
+}
+
+// The file server's cloud resources need the network only: they are built while GKE builds
+// the cluster, not after it.
+func TestFileServerDoesNotWaitForTheCluster(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		g := run(t, stack, nil)
+		cluster, pool := one(t, g, typeCluster), one(t, g, typeNodePool)
+		var cloud []*harness.Resource
+		for _, r := range g.WithPrefix("gcp:") {
+			if p := g.ParentOf(r); p != nil && p.Type == typeNFS {
+				cloud = append(cloud, r)
+			}
+		}
+		require.NotEmpty(t, cloud, stack)
+		for _, r := range cloud {
+			assert.False(t, g.DependsOn(r, cluster), "%s %s waits for the cluster", r.Type, r.Name)
+			assert.False(t, g.DependsOn(r, pool), "%s %s waits for the node pool", r.Type, r.Name)
+		}
+		// The Kubernetes side has to wait for the cluster, through its provider.
+		assert.True(t, g.DependsOn(g.Find(typePV, "nfs"), cluster), stack)
+	}
+}
+
+func TestFilestoreCapacityBelowTierMinimum(t *testing.T) {
+	_, err := harness.Run(stacksProgram, "prod", harness.Options{Set: map[string]any{"nfs.capacityGb": 500}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nfs.capacityGb: 500 is below the BASIC_HDD tier's minimum of 1024 GB; raise it or choose another tier")
+	_, err = harness.Run(stacksProgram, "prod", harness.Options{Set: map[string]any{"nfs.tier": "BASIC_SSD", "nfs.capacityGb": 1024}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nfs.capacityGb: 1024 is below the BASIC_SSD tier's minimum of 2560 GB")
+	assert.Equal(t, 2560, nfs.TierMinimumGB["BASIC_SSD"])
+}
+
+func TestCloudBackendNeedsGKE(t *testing.T) {
+	g, err := harness.Run(stacksProgram, "local", harness.Options{Set: map[string]any{"nfs.backend": "vm"}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `nfs.backend: "vm" needs cluster.mode gke; with an existing cluster use in-cluster or storage-class`)
+	assert.Empty(t, g.All())
+}
