@@ -46,8 +46,12 @@ func newInCluster(ctx *pulumi.Context, name string, a Args, opts ...pulumi.Resou
 		npports = append(npports, networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(ports[n])})
 	}
 	tcp := &corev1.TCPSocketActionArgs{Port: pulumi.Int(2049)}
+	meta := kube.Meta(server, a.ServerNamespace, labels)
+	meta.Annotations = pulumi.StringMap{
+		"wso2apim.io/rollout-exemption": pulumi.String("one ReadWriteOnce volume: the old server must stop before the new one starts"),
+	}
 	if _, err := appsv1.NewDeployment(ctx, server, &appsv1.DeploymentArgs{
-		Metadata: kube.Meta(server, a.ServerNamespace, labels),
+		Metadata: meta,
 		Spec: &appsv1.DeploymentSpecArgs{
 			Replicas: pulumi.Int(1),
 			Selector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},

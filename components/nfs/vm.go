@@ -98,7 +98,7 @@ func newVM(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 	for _, proto := range []string{"tcp", "udp"} {
 		ports = append(ports, compute.FirewallAllowArgs{Protocol: pulumi.String(proto), Ports: pulumi.ToStringArray(NFSPorts)})
 	}
-	if _, err := compute.NewFirewall(ctx, name+"-nfs", &compute.FirewallArgs{
+	if _, err := compute.NewFirewall(ctx, name+"-clients", &compute.FirewallArgs{
 		Project:      pulumi.String(a.Project),
 		Network:      a.NetworkName,
 		Direction:    pulumi.String("INGRESS"),

@@ -1,0 +1,97 @@
+// Command existing-cluster is an example of composing the components in your own Pulumi Go
+// program: MySQL, the API Manager control plane and an autoscaled gateway in a namespace of a
+// cluster you already have, with your own names and sizes. Run it as a Pulumi project of its
+// own (a Pulumi.yaml with runtime go next to it) after setting the secrets it reads:
+//
+//	pulumi config set --secret adminPassword ...
+//	pulumi config set --secret encryptionKey "$(openssl rand -hex 32)"
+//	pulumi config set --secret dbRootPassword ...
+//	pulumi config set --secret dbPassword ...
+//	pulumi config set jdbcDriverUrl https://<your mirror>/mysql-connector-j-9.1.0.jar
+//	pulumi config set jdbcDriverSha256 <sha256 of that jar>
+package main
+
+import (
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/wso2-k8s/apim-gke/components/apim"
+	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/mysql"
+)
+
+func main() { pulumi.Run(program) }
+
+func program(ctx *pulumi.Context) error {
+	cfg := config.New(ctx, "")
+	// An explicit provider for the ambient kubeconfig's current context.
+	k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+	if err != nil {
+		return err
+	}
+	withK8s := pulumi.Provider(k8s)
+
+	ns, err := corev1.NewNamespace(ctx, "apis", &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("apis")},
+	}, withK8s)
+	if err != nil {
+		return err
+	}
+	namespace := ns.Metadata.Name().Elem()
+
+	db, err := mysql.NewMySQL(ctx, "db", &mysql.Args{
+		Namespace:    namespace,
+		Name:         "apim-db",
+		APIMImage:    "wso2/wso2am:4.7.0",
+		RootPassword: cfg.RequireSecret("dbRootPassword"),
+		Password:     cfg.RequireSecret("dbPassword"),
+		StorageSize:  "50Gi",
+		Clients: []map[string]string{
+			kube.Selector("apis-cp", apim.ComponentControlPlane),
+			kube.Selector("apis-gw", apim.ComponentGateway),
+		},
+	}, withK8s)
+	if err != nil {
+		return err
+	}
+
+	common := apim.Workload{
+		Namespace:          namespace,
+		Database:           apim.Database{Host: db.Host, Username: db.Username, Password: db.PasswordSecret},
+		JDBCDriver:         apim.JDBCDriver{URL: cfg.Require("jdbcDriverUrl"), SHA256: cfg.Require("jdbcDriverSha256")},
+		ManagementHostname: "portal.example.org",
+		GatewayHostname:    "api.example.org",
+	}
+
+	cpWorkload := common
+	cpWorkload.Name = "apis-cp"
+	cp, err := apim.NewControlPlane(ctx, "cp", &apim.ControlPlaneArgs{
+		Workload:       cpWorkload,
+		GatewayService: "apis-gw",
+		AdminPassword:  cfg.RequireSecret("adminPassword"),
+		EncryptionKey:  cfg.RequireSecret("encryptionKey"),
+	}, withK8s)
+	if err != nil {
+		return err
+	}
+
+	gwWorkload := common
+	gwWorkload.Name = "apis-gw"
+	gwWorkload.Credentials = cp.Credentials
+	gw, err := apim.NewGateway(ctx, "gw", &apim.GatewayArgs{
+		Workload:            gwWorkload,
+		ControlPlaneService: cp.Service,
+		MinReplicas:         2,
+		MaxReplicas:         10,
+		CPUTargetPercent:    60,
+	}, withK8s)
+	if err != nil {
+		return err
+	}
+
+	ctx.Export("gatewayService", pulumi.String(gw.Service))
+	return nil
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wso2-k8s/apim-gke/tests/harness"
+)
+
+// The example runs under mocks: it is not only compiled but proven to compose.
+func TestExampleComposes(t *testing.T) {
+	g, err := harness.RunWithConfig(program, "example", "dev", map[string]any{
+		"jdbcDriverUrl":    "https://mirror.example/mysql-connector-j.jar",
+		"jdbcDriverSha256": "0000000000000000000000000000000000000000000000000000000000000000",
+	}, harness.Options{Secrets: map[string]string{
+		"adminPassword": "example-admin-pw", "encryptionKey": "0123456789abcdef0123456789abcdef",
+		"dbRootPassword": "example-root-pw", "dbPassword": "example-db-pw",
+	}})
+	require.NoError(t, err)
+	hpa := g.Find("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "gw")
+	require.NotNil(t, hpa)
+	assert.Equal(t, "apis-gw", hpa.Get("spec.scaleTargetRef.name"))
+	assert.Equal(t, 10.0, hpa.Get("spec.maxReplicas"))
+	conf := g.Find("kubernetes:core/v1:ConfigMap", "gw-conf").String("data[deployment.toml]")
+	assert.Contains(t, conf, `event_listening_endpoints = ["tcp://apis-cp:5672"]`)
+	assert.Contains(t, conf, "jdbc:mysql://apim-db:3306/shared_db")
+}
