@@ -22,3 +22,15 @@ lint-workflows:
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./tests/
+
+# End-to-end: real Pulumi engine and Kubernetes provider against a real kube-apiserver with a
+# simulated node. The first run builds the tools (about an hour on 2 cores; cached after).
+e2e:
+	tests/e2e/run.sh
+
+# A demo with no cloud account: deploy the local stack into a loopback control plane.
+demo:
+	tests/e2e/demo.sh up
+
+demo-down:
+	tests/e2e/demo.sh down

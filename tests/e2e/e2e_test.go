@@ -1,0 +1,308 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wso2-k8s/apim-gke/tests/e2e/localstack"
+	"github.com/wso2-k8s/apim-gke/tests/harness"
+)
+
+const ns = "wso2-apim"
+
+// step runs one numbered step and prints its time, so performance can be followed run to run.
+func step(t *testing.T, name string, f func(t *testing.T)) {
+	t.Helper()
+	start := time.Now()
+	ok := t.Run(name, f)
+	fmt.Printf("E2E STEP %-40s %8.1fs %s\n", name, time.Since(start).Seconds(), map[bool]string{true: "ok", false: "FAILED"}[ok])
+	if !ok {
+		t.FailNow()
+	}
+}
+
+// TestLocalStackLifecycle is the suite: up, no-op preview, rolling update, config roll,
+// destroy, and bad config, in that order, on one stack.
+func TestLocalStackLifecycle(t *testing.T) {
+	ctx := context.Background()
+	kubeconfig := os.Getenv("KUBECONFIG")
+	require.NotEmpty(t, kubeconfig, "KUBECONFIG must point at the suite's API server (make e2e sets it)")
+	k, err := newKube(kubeconfig)
+	require.NoError(t, err)
+
+	root, err := harness.RepoRoot()
+	require.NoError(t, err)
+	stack := newStack(t, ctx, root)
+
+	step(t, "1-up-from-empty", func(t *testing.T) {
+		res, err := stack.Up(ctx, optup.SuppressProgress())
+		require.NoError(t, err)
+		fmt.Printf("up: %v\n", res.Summary.ResourceChanges)
+		assertObjects(t, k)
+	})
+
+	step(t, "2-preview-is-clean", func(t *testing.T) {
+		res, err := stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.Diff())
+		require.NoError(t, err, "a preview right after up must show no changes")
+		for op, n := range res.ChangeSummary {
+			if op != "same" {
+				assert.Zero(t, n, "preview wants to %s %d resource(s)", op, n)
+			}
+		}
+	})
+
+	step(t, "3-image-change-rolls-without-downtime", func(t *testing.T) {
+		before := deployment(t, k, "apim-gw")
+		require.NoError(t, stack.SetConfigWithOptions(ctx, "gateway.image",
+			auto.ConfigValue{Value: "wso2/wso2am-universal-gw:4.7.1"}, &auto.ConfigOptions{Path: true}))
+		trace := watchRollout(t, k, "apim-gw", func() {
+			_, err := stack.Up(ctx, optup.SuppressProgress())
+			require.NoError(t, err)
+		})
+		trace.print()
+		trace.assertAlwaysAvailable(t)
+		after := deployment(t, k, "apim-gw")
+		assert.Equal(t, "wso2/wso2am-universal-gw:4.7.1", after.path("spec", "template", "spec", "containers").([]any)[0].(map[string]any)["image"])
+		assert.NotEqual(t, before.path("metadata", "generation"), after.path("metadata", "generation"))
+	})
+
+	step(t, "4-config-change-rolls-pods", func(t *testing.T) {
+		before := deployment(t, k, "apim-cp")
+		sum := func(o object) any { return o.path("spec", "template", "metadata", "annotations", "checksum/config") }
+		require.NoError(t, stack.SetConfigWithOptions(ctx, "apim.domain",
+			auto.ConfigValue{Value: "changed.localtest.me"}, &auto.ConfigOptions{Path: true}))
+		trace := watchRollout(t, k, "apim-cp", func() {
+			_, err := stack.Up(ctx, optup.SuppressProgress())
+			require.NoError(t, err)
+		})
+		trace.print()
+		trace.assertAlwaysAvailable(t)
+		after := deployment(t, k, "apim-cp")
+		assert.NotEqual(t, sum(before), sum(after), "the checksum annotation must change with deployment.toml")
+		assert.Greater(t, trace.replicaSets(), 1, "a new ReplicaSet rolled out")
+		var cm object
+		_, err := k.get("/api/v1/namespaces/"+ns+"/configmaps/apim-cp-conf", &cm)
+		require.NoError(t, err)
+		assert.Contains(t, fmt.Sprint(cm.path("data", "deployment.toml")), "am.changed.localtest.me")
+	})
+
+	step(t, "5-destroy-leaves-nothing", func(t *testing.T) {
+		_, err := stack.Destroy(ctx, optdestroy.SuppressProgress())
+		require.NoError(t, err)
+		assertNothingLeft(t, k)
+	})
+
+	step(t, "6-bad-config-creates-nothing", func(t *testing.T) {
+		require.NoError(t, stack.SetConfigWithOptions(ctx, "gateway.minReplicas",
+			auto.ConfigValue{Value: "5"}, &auto.ConfigOptions{Path: true}))
+		_, err := stack.Up(ctx, optup.SuppressProgress())
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "gateway.maxReplicas: 2 is not greater than gateway.minReplicas (5)")
+		dep, err := stack.Export(ctx)
+		require.NoError(t, err)
+		assert.NotContains(t, string(dep.Deployment), "kubernetes:", "no resource may be created")
+		assertNothingLeft(t, k)
+	})
+}
+
+// newStack opens the local stack in a temporary workspace with the test secrets, and
+// destroys whatever it holds when the test ends, however it ends.
+func newStack(t *testing.T, ctx context.Context, root string) auto.Stack {
+	stack, err := localstack.Open(ctx, root, t.TempDir(), "e2e-only-passphrase", harness.TestSecrets)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = stack.Destroy(context.Background(), optdestroy.SuppressProgress())
+	})
+	return stack
+}
+
+func deployment(t *testing.T, k *kube, name string) object {
+	t.Helper()
+	var d object
+	found, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d)
+	require.NoError(t, err)
+	require.True(t, found, "deployment %s", name)
+	return d
+}
+
+// assertObjects checks that the API server holds what the mock tests claim.
+func assertObjects(t *testing.T, k *kube) {
+	t.Helper()
+	expect := map[string][]string{
+		"/api/v1/namespaces": {ns, ns + "-nfs"},
+		"/apis/apps/v1/namespaces/" + ns + "/statefulsets":                    {"mysql"},
+		"/apis/apps/v1/namespaces/" + ns + "/deployments":                     {"apim-cp", "apim-gw", "hello"},
+		"/apis/apps/v1/namespaces/" + ns + "-nfs/deployments":                 {"nfs-server"},
+		"/api/v1/namespaces/" + ns + "/services":                              {"apim-cp", "apim-gw", "hello", "mysql"},
+		"/apis/autoscaling/v2/namespaces/" + ns + "/horizontalpodautoscalers": {"apim-gw"},
+		"/apis/policy/v1/namespaces/" + ns + "/poddisruptionbudgets":          {"apim-cp", "apim-gw", "hello"},
+		"/apis/networking.k8s.io/v1/namespaces/" + ns + "/networkpolicies":    {"apim-cp", "mysql"},
+		"/api/v1/namespaces/" + ns + "/configmaps":                            {"apim-cp-conf", "apim-gw-conf", "mysql-initdb"},
+		"/api/v1/namespaces/" + ns + "/secrets":                               {"apim-cp-credentials", "mysql-credentials"},
+		"/api/v1/namespaces/" + ns + "/persistentvolumeclaims":                {"apim-shared"},
+		"/api/v1/persistentvolumes":                                           {"apim-shared-" + ns},
+	}
+	for path, names := range expect {
+		var l list
+		_, err := k.get(path, &l)
+		require.NoError(t, err, path)
+		var got []string
+		for _, o := range l.Items {
+			got = append(got, fmt.Sprint(o.path("metadata", "name")))
+		}
+		for _, n := range names {
+			assert.Contains(t, got, n, path)
+		}
+	}
+
+	gw := deployment(t, k, "apim-gw")
+	assert.Equal(t, "RollingUpdate", gw.path("spec", "strategy", "type"))
+	assert.EqualValues(t, 0, gw.path("spec", "strategy", "rollingUpdate", "maxUnavailable"))
+	assert.EqualValues(t, 1, gw.path("status", "availableReplicas"), "the simulated node made the gateway available")
+	var hpa object
+	_, err := k.get("/apis/autoscaling/v2/namespaces/"+ns+"/horizontalpodautoscalers/apim-gw", &hpa)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, hpa.path("spec", "maxReplicas"))
+	var pvc object
+	_, err = k.get("/api/v1/namespaces/"+ns+"/persistentvolumeclaims/apim-shared", &pvc)
+	require.NoError(t, err)
+	assert.Equal(t, "Bound", pvc.path("status", "phase"), "the shared claim bound to the nfs volume")
+	var secret object
+	_, err = k.get("/api/v1/namespaces/"+ns+"/secrets/mysql-credentials", &secret)
+	require.NoError(t, err)
+	assert.NotNil(t, secret.path("data", "password"))
+}
+
+// assertNothingLeft checks that no object of this project remains.
+func assertNothingLeft(t *testing.T, k *kube) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var nsList, pvs list
+		_, err1 := k.get("/api/v1/namespaces?labelSelector=app.kubernetes.io/part-of%3Dwso2-apim", &nsList)
+		_, err2 := k.get("/api/v1/persistentvolumes", &pvs)
+		require.NoError(t, err1)
+		require.NoError(t, err2)
+		var left []string
+		for _, o := range nsList.Items {
+			left = append(left, "namespace/"+fmt.Sprint(o.path("metadata", "name")))
+		}
+		for _, o := range pvs.Items {
+			left = append(left, "pv/"+fmt.Sprint(o.path("metadata", "name")))
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("left behind after destroy: %s", strings.Join(left, ", "))
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// rolloutTrace is what a watcher saw of one Deployment and its ReplicaSets during an update.
+type rolloutTrace struct {
+	name    string
+	samples []sample
+	rs      map[string]bool
+}
+
+type sample struct {
+	at                       time.Duration
+	desired, available, upd  int64
+	replicaSets              string
+	oldScaledDownBeforeReady bool
+}
+
+// watchRollout samples the Deployment and its ReplicaSets every 200 ms while update runs.
+func watchRollout(t *testing.T, k *kube, name string, update func()) *rolloutTrace {
+	t.Helper()
+	tr := &rolloutTrace{name: name, rs: map[string]bool{}}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	start := time.Now()
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			tr.sample(k, time.Since(start))
+			select {
+			case <-stop:
+				tr.sample(k, time.Since(start))
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	update()
+	close(stop)
+	wg.Wait()
+	return tr
+}
+
+func (tr *rolloutTrace) sample(k *kube, at time.Duration) {
+	var d object
+	if found, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+tr.name, &d); err != nil || !found {
+		return
+	}
+	var rsl list
+	if _, err := k.get("/apis/apps/v1/namespaces/"+ns+"/replicasets?labelSelector=app.kubernetes.io/name%3D"+tr.name, &rsl); err != nil {
+		return
+	}
+	num := func(o object, keys ...string) int64 {
+		if f, ok := o.path(keys...).(float64); ok {
+			return int64(f)
+		}
+		return 0
+	}
+	s := sample{at: at, desired: num(d, "spec", "replicas"), available: num(d, "status", "availableReplicas"), upd: num(d, "status", "updatedReplicas")}
+	var parts []string
+	for _, rs := range rsl.Items {
+		rsName := fmt.Sprint(rs.path("metadata", "name"))
+		tr.rs[rsName] = true
+		parts = append(parts, fmt.Sprintf("%s=%d/%d", rsName[len(tr.name)+1:], num(rs, "status", "availableReplicas"), num(rs, "spec", "replicas")))
+	}
+	s.replicaSets = strings.Join(parts, " ")
+	tr.samples = append(tr.samples, s)
+}
+
+func (tr *rolloutTrace) print() {
+	fmt.Printf("ROLLOUT TRACE %s (t, desired, available, updated, replicasets available/replicas)\n", tr.name)
+	last := ""
+	for _, s := range tr.samples {
+		line := fmt.Sprintf("desired=%d available=%d updated=%d rs[%s]", s.desired, s.available, s.upd, s.replicaSets)
+		if line != last {
+			fmt.Printf("  %7.1fs %s\n", s.at.Seconds(), line)
+			last = line
+		}
+	}
+}
+
+func (tr *rolloutTrace) replicaSets() int { return len(tr.rs) }
+
+// assertAlwaysAvailable: available replicas never dropped below the desired count, at any
+// sample, so no ReplicaSet was scaled away before its successor was available.
+func (tr *rolloutTrace) assertAlwaysAvailable(t *testing.T) {
+	t.Helper()
+	require.NotEmpty(t, tr.samples)
+	for _, s := range tr.samples {
+		assert.GreaterOrEqual(t, s.available, s.desired, "%s at %.1fs: %d available of %d desired (%s)",
+			tr.name, s.at.Seconds(), s.available, s.desired, s.replicaSets)
+	}
+}
