@@ -21,6 +21,10 @@ type Config struct {
 	Backend BackendConfig `json:"backend"`
 	// NFS configures the shared file storage.
 	NFS NFSConfig `json:"nfs"`
+	// Ingress publishes the portals and the gateway.
+	Ingress IngressConfig `json:"ingress"`
+	// Publisher publishes the sample API on first deploy.
+	Publisher PublisherConfig `json:"publisher"`
 
 	// secrets holds the secret config values by key, checked by LoadConfig. Unexported so
 	// that nothing prints or serialises them by accident; use secret() to read one as a
@@ -241,4 +245,28 @@ type NFSConfig struct {
 	ClientCIDRs []string `json:"clientCidrs"`
 	// Protect guards the data-holding resources. Defaults to true.
 	Protect *bool `json:"protect"`
+}
+
+// IngressConfig is the `ingress` key.
+type IngressConfig struct {
+	// Enabled publishes am.<domain> and gw.<domain>. Defaults to true.
+	Enabled *bool `json:"enabled"`
+	// ClassName of the Ingress controller (mode existing). Defaults to nginx.
+	ClassName string `json:"className"`
+	// TLS is managed (Google-managed certificates, mode gke), secret (an existing
+	// kubernetes.io/tls Secret named by tlsSecretName) or none. Defaults to managed on GKE,
+	// none otherwise.
+	TLS           string `json:"tls"`
+	TLSSecretName string `json:"tlsSecretName"`
+	// SkipAwait stops Pulumi waiting for a load balancer address, for clusters without an
+	// Ingress controller. Defaults to false.
+	SkipAwait bool `json:"skipAwait"`
+}
+
+// PublisherConfig is the `publisher` key.
+type PublisherConfig struct {
+	// Enabled runs the Job that publishes the hello API. Defaults to true (needs the backend).
+	Enabled *bool `json:"enabled"`
+	// Image runs publish.py. Defaults to python:3.13-alpine.
+	Image string `json:"image"`
 }

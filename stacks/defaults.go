@@ -34,8 +34,10 @@ func applyDefaults(c *Config, stack string) {
 		// Local clusters' nodes live in private ranges; narrow this to yours.
 		c.NFS.ClientCIDRs = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"}
 	}
-	if c.Backend.Enabled == nil {
-		enabled := true
-		c.Backend.Enabled = &enabled
+	for _, enabled := range []**bool{&c.Backend.Enabled, &c.Ingress.Enabled, &c.Publisher.Enabled} {
+		if *enabled == nil {
+			yes := true
+			*enabled = &yes
+		}
 	}
 }

@@ -60,6 +60,8 @@ func (c *Config) keys() []configKey {
 		{"mysql", &c.MySQL},
 		{"backend", &c.Backend},
 		{"nfs", &c.NFS},
+		{"ingress", &c.Ingress},
+		{"publisher", &c.Publisher},
 	}
 }
 

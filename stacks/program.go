@@ -27,6 +27,14 @@ func Program(ctx *pulumi.Context) error {
 	if w.backend != nil {
 		ctx.Export("backendURL", pulumi.String(w.backend.URL))
 	}
+	if *cfg.Ingress.Enabled {
+		ctx.Export("ingressAddress", w.edge.address)
+		ctx.Export("publisherURL", pulumi.String(w.edge.publisherURL))
+		ctx.Export("devportalURL", pulumi.String(w.edge.devportalURL))
+	}
+	if w.edge.helloURL != "" {
+		ctx.Export("helloAPIURL", pulumi.String(w.edge.helloURL))
+	}
 	ctx.Export("clusterName", p.name)
 	ctx.Export("clusterEndpoint", p.endpoint)
 	ctx.Export("kubeconfig", p.kubeconfig)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wso2-k8s/apim-gke/components/apim"
+	"github.com/wso2-k8s/apim-gke/components/ingress"
 	"github.com/wso2-k8s/apim-gke/components/kube"
 	"github.com/wso2-k8s/apim-gke/components/nfs"
 )
@@ -70,6 +71,7 @@ func validateWorkloads(p *problems, c *Config) {
 	p.matches("backend.image", c.Backend.Image, imageRe, "an image reference")
 
 	validateNFS(p, c)
+	validateIngress(p, c)
 	validateSecrets(p, c.secrets)
 }
 
@@ -169,4 +171,20 @@ func validateNFS(p *problems, c *Config) {
 	for i, cidr := range n.ClientCIDRs {
 		p.cidr(fmt.Sprintf("nfs.clientCidrs[%d]", i), cidr)
 	}
+}
+
+func validateIngress(p *problems, c *Config) {
+	i := c.Ingress
+	if !*i.Enabled {
+		return
+	}
+	p.oneOf("ingress.tls", i.TLS, ingress.TLSManaged, ingress.TLSSecret, ingress.TLSNone)
+	if i.TLS == ingress.TLSManaged && c.Cluster.Mode != ModeGKE {
+		p.addf("ingress.tls", "%q needs cluster.mode gke (Google-managed certificates); use secret or none", i.TLS)
+	}
+	if i.TLS == ingress.TLSSecret && i.TLSSecretName == "" {
+		p.addf("ingress.tlsSecretName", "missing; ingress.tls secret needs the name of a kubernetes.io/tls Secret in %s", c.Cluster.Namespace)
+	}
+	p.matches("ingress.className", i.ClassName, dnsLabelRe, "an IngressClass name such as nginx")
+	p.matches("publisher.image", c.Publisher.Image, imageRe, "an image reference with python3")
 }

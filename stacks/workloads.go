@@ -7,6 +7,7 @@ import (
 
 	"github.com/wso2-k8s/apim-gke/components/apim"
 	"github.com/wso2-k8s/apim-gke/components/backend"
+	"github.com/wso2-k8s/apim-gke/components/ingress"
 	"github.com/wso2-k8s/apim-gke/components/kube"
 	"github.com/wso2-k8s/apim-gke/components/mysql"
 	"github.com/wso2-k8s/apim-gke/components/nfs"
@@ -19,6 +20,7 @@ type workloads struct {
 	gateway      *apim.Gateway
 	database     *mysql.MySQL
 	files        *nfs.FileServer
+	edge         *edge
 	backend      *backend.Backend
 }
 
@@ -120,6 +122,10 @@ func newWorkloads(ctx *pulumi.Context, cfg *Config, p *platform) (*workloads, er
 	// do at run time.
 	cpArgs.SharedVolumes = sharedVolumes(files.ClaimName)
 	gwArgs.SharedVolumes = sharedVolumes(files.ClaimName)
+	if *cfg.Ingress.Enabled {
+		cpArgs.ServiceAnnotations = ingress.ServiceAnnotations(cfg.ingressMode(), cpArgs.Name, "https")
+		gwArgs.ServiceAnnotations = ingress.ServiceAnnotations(cfg.ingressMode(), gwArgs.Name, "gw-https")
+	}
 
 	dbArgs.Namespace = namespace
 	dbArgs.RootPassword = cfg.secret(SecretMySQLRootPassword)
@@ -161,6 +167,9 @@ func newWorkloads(ctx *pulumi.Context, cfg *Config, p *platform) (*workloads, er
 		if w.backend, err = backend.NewBackend(ctx, "hello", &bArgs, withK8s); err != nil {
 			return nil, err
 		}
+	}
+	if w.edge, err = newEdge(ctx, cfg, p, w, namespace, cpArgs, gwArgs); err != nil {
+		return nil, err
 	}
 	return w, nil
 }

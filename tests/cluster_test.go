@@ -157,7 +157,7 @@ func TestGCPResourcesUseExplicitProviderAndComponents(t *testing.T) {
 				assert.Equal(t, gcpProv.URN, r.Provider, "%s %s uses the explicit gcp provider", r.Type, r.Name)
 				parent := g.ParentOf(r)
 				require.NotNil(t, parent, "%s %s has a parent component", r.Type, r.Name)
-				assert.Contains(t, []string{typeGKE, typeNetwork, "wso2apim:nfs:FileServer"}, parent.Type)
+				assert.Contains(t, []string{typeGKE, typeNetwork, "wso2apim:nfs:FileServer", "wso2apim:ingress:Ingress"}, parent.Type)
 			}
 			prov := one(t, g, typeK8sProv)
 			assert.Equal(t, typeGKE, g.ParentOf(prov).Type)

@@ -88,6 +88,9 @@ type Workload struct {
 	// SharedVolumes are ReadWriteMany claims mounted into the server home (userstores and
 	// tenants, see the nfs component).
 	SharedVolumes []SharedVolume
+	// ServiceAnnotations are put on the Service, e.g. what a load balancer needs (see
+	// ingress.ServiceAnnotations).
+	ServiceAnnotations map[string]string
 }
 
 // Analytics configures where API Manager sends analytics.

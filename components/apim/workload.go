@@ -56,8 +56,12 @@ func newWorkload(ctx *pulumi.Context, name string, s workloadSpec, opts ...pulum
 			Name: pulumi.String(pname), Port: pulumi.Int(s.ports[pname]), TargetPort: pulumi.Int(s.ports[pname]),
 		})
 	}
+	svcMeta := s.meta(s.w.Name)
+	if len(s.w.ServiceAnnotations) > 0 {
+		svcMeta.Annotations = pulumi.ToStringMap(s.w.ServiceAnnotations)
+	}
 	if _, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
-		Metadata: s.meta(s.w.Name),
+		Metadata: svcMeta,
 		Spec: &corev1.ServiceSpecArgs{
 			Type:     pulumi.String("ClusterIP"),
 			Selector: pulumi.ToStringMap(s.selector()),

@@ -155,6 +155,7 @@ func assertObjects(t *testing.T, k *kube) {
 		"/api/v1/namespaces/" + ns + "/secrets":                               {"apim-cp-credentials", "mysql-credentials"},
 		"/api/v1/namespaces/" + ns + "/persistentvolumeclaims":                {"apim-shared"},
 		"/api/v1/persistentvolumes":                                           {"apim-shared-" + ns},
+		"/apis/networking.k8s.io/v1/namespaces/" + ns + "/ingresses":          {"ingress-management", "ingress-gateway"},
 	}
 	for path, names := range expect {
 		var l list
@@ -181,6 +182,11 @@ func assertObjects(t *testing.T, k *kube) {
 	_, err = k.get("/api/v1/namespaces/"+ns+"/persistentvolumeclaims/apim-shared", &pvc)
 	require.NoError(t, err)
 	assert.Equal(t, "Bound", pvc.path("status", "phase"), "the shared claim bound to the nfs volume")
+	var jobs list
+	_, err = k.get("/apis/batch/v1/namespaces/"+ns+"/jobs?labelSelector=app.kubernetes.io/component%3Dapi-publisher", &jobs)
+	require.NoError(t, err)
+	require.Len(t, jobs.Items, 1, "the sample API publisher Job")
+	assert.EqualValues(t, 1, jobs.Items[0].path("status", "succeeded"))
 	var secret object
 	_, err = k.get("/api/v1/namespaces/"+ns+"/secrets/mysql-credentials", &secret)
 	require.NoError(t, err)
