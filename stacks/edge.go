@@ -85,4 +85,3 @@ func newEdge(ctx *pulumi.Context, cfg *Config, p *platform, w *workloads, namesp
 	}
 	return e, nil
 }
-

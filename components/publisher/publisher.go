@@ -106,8 +106,8 @@ func NewPublisher(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 	if _, err := batchv1.NewJob(ctx, name, &batchv1.JobArgs{
 		Metadata: jobMeta,
 		Spec: &batchv1.JobSpecArgs{
-			BackoffLimit:            pulumi.Int(4),
-			ActiveDeadlineSeconds:   pulumi.Int(a.WaitSeconds + 600),
+			BackoffLimit:          pulumi.Int(4),
+			ActiveDeadlineSeconds: pulumi.Int(a.WaitSeconds + 600),
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{
 					Labels:      pulumi.ToStringMap(labels),
