@@ -3,6 +3,7 @@ package apim
 import (
 	"strings"
 
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
@@ -91,7 +92,16 @@ type Workload struct {
 	// ServiceAnnotations are put on the Service, e.g. what a load balancer needs (see
 	// ingress.ServiceAnnotations).
 	ServiceAnnotations map[string]string
+	// LogsVolume, when set, makes the server's repository/logs an emptyDir of this name that
+	// Sidecars can mount, e.g. an analytics log shipper.
+	LogsVolume string
+	// Sidecars run beside API Manager in each pod; ExtraVolumes are the volumes they need.
+	Sidecars     []corev1.ContainerArgs
+	ExtraVolumes []corev1.VolumeArgs
 }
+
+// LogsDir is where the server writes its logs, under ServerHome.
+const LogsDir = "repository/logs"
 
 // Analytics configures where API Manager sends analytics.
 type Analytics struct {

@@ -147,6 +147,22 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: pulumi.String(sv.ClaimName)}})
 	}
 
+	if w.LogsVolume != "" {
+		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(w.LogsVolume), MountPath: pulumi.String(path.Join(w.ServerHome, LogsDir))})
+		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(w.LogsVolume), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}})
+	}
+	inits := corev1.ContainerArray{jdbcDriverInit(w.JDBCDriver, "/driver")}
+	if w.Analytics.Type == "elk" {
+		// The image's log4j2.properties lacks the metrics appender the ELK reporter writes
+		// through; an init container adds it to a copy the entrypoint then installs.
+		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("log-conf"), MountPath: pulumi.String(path.Join(configVolumeRoot, "repository/conf/log4j2.properties")), SubPath: pulumi.String("log4j2.properties")})
+		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String("log-conf"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}})
+		inits = append(inits, metricsLogInit(w, "/log-conf"))
+	}
+	for _, v := range w.ExtraVolumes {
+		volumes = append(volumes, v)
+	}
+
 	env := corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String("NODE_IP"), ValueFrom: &corev1.EnvVarSourceArgs{
 			FieldRef: &corev1.ObjectFieldSelectorArgs{FieldPath: pulumi.String("status.podIP")}}},
@@ -169,8 +185,8 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 		AutomountServiceAccountToken:  pulumi.Bool(false),
 		Affinity:                      kube.SpreadAffinity(s.selector()),
 		TerminationGracePeriodSeconds: pulumi.Int(60),
-		InitContainers:                corev1.ContainerArray{jdbcDriverInit(w.JDBCDriver, "/driver")},
-		Containers: corev1.ContainerArray{corev1.ContainerArgs{
+		InitContainers:                inits,
+		Containers: append(corev1.ContainerArray{corev1.ContainerArgs{
 			Name:            pulumi.String("wso2am"),
 			Image:           pulumi.String(w.Image),
 			Env:             env,
@@ -201,7 +217,7 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 			Lifecycle: &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
 				Exec: &corev1.ExecActionArgs{Command: pulumi.StringArray{pulumi.String("sleep"), pulumi.String("15")}},
 			}},
-		}},
+		}}, sidecars(w)...),
 		Volumes: volumes,
 	}
 }
@@ -228,3 +244,56 @@ mv %[1]s/mysql-connector-j.jar.part %[1]s/mysql-connector-j.jar
 }
 
 func sortedKeys(m map[string]int) []string { return slices.Sorted(maps.Keys(m)) }
+
+func sidecars(w Workload) []corev1.ContainerInput {
+	var out []corev1.ContainerInput
+	for _, c := range w.Sidecars {
+		out = append(out, c)
+	}
+	return out
+}
+
+// log4jMetricsAppender is what WSO2's ELK/OpenSearch analytics guide adds to
+// log4j2.properties: the metrics appender the ELK reporter writes through, and its logger.
+const log4jMetricsAppender = `appender.APIM_METRICS_APPENDER.type = RollingFile
+appender.APIM_METRICS_APPENDER.name = APIM_METRICS_APPENDER
+appender.APIM_METRICS_APPENDER.fileName = ${sys:carbon.home}/repository/logs/apim_metrics.log
+appender.APIM_METRICS_APPENDER.filePattern = ${sys:carbon.home}/repository/logs/apim_metrics-%d{MM-dd-yyyy}-%i.log
+appender.APIM_METRICS_APPENDER.layout.type = PatternLayout
+appender.APIM_METRICS_APPENDER.layout.pattern = %d{HH:mm:ss,SSS} [%X{ip}-%X{host}] [%t] %5p %c{1} %m%n
+appender.APIM_METRICS_APPENDER.policies.type = Policies
+appender.APIM_METRICS_APPENDER.policies.time.type = TimeBasedTriggeringPolicy
+appender.APIM_METRICS_APPENDER.policies.time.interval = 1
+appender.APIM_METRICS_APPENDER.policies.time.modulate = true
+appender.APIM_METRICS_APPENDER.policies.size.type = SizeBasedTriggeringPolicy
+appender.APIM_METRICS_APPENDER.policies.size.size = 100MB
+appender.APIM_METRICS_APPENDER.strategy.type = DefaultRolloverStrategy
+appender.APIM_METRICS_APPENDER.strategy.max = 10
+logger.reporter.name = org.wso2.am.analytics.publisher.reporter.elk
+logger.reporter.level = INFO
+logger.reporter.additivity = false
+logger.reporter.appenderRef.APIM_METRICS_APPENDER.ref = APIM_METRICS_APPENDER
+`
+
+// metricsLogInit copies the image's log4j2.properties and adds log4jMetricsAppender (once),
+// so the rest of WSO2's logging configuration stays whatever the image ships.
+func metricsLogInit(w Workload, dir string) corev1.ContainerArgs {
+	script := fmt.Sprintf(`set -eu
+dst=%[2]s/log4j2.properties
+cp %[1]s/repository/conf/log4j2.properties "$dst"
+if ! grep -q '^appender.APIM_METRICS_APPENDER' "$dst"; then
+  sed -i 's/^appenders *= */appenders = APIM_METRICS_APPENDER, /; s/^loggers *= */loggers = reporter, /' "$dst"
+  printf '%%s' "$APPENDER" >> "$dst"
+fi
+`, w.ServerHome, dir)
+	return corev1.ContainerArgs{
+		Name:            pulumi.String("log4j-analytics"),
+		Image:           pulumi.String(w.Image),
+		Command:         pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(script)},
+		Env:             corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("APPENDER"), Value: pulumi.String(log4jMetricsAppender)}},
+		SecurityContext: kube.ContainerSecurity(wso2UID, true),
+		Resources: kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "32Mi"},
+			Limits: kube.Compute{CPU: "200m", Memory: "64Mi"}}.Args(),
+		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("log-conf"), MountPath: pulumi.String(dir)}},
+	}
+}

@@ -28,6 +28,14 @@ type Backend struct {
 	// HealthPath is checked over HTTPS on HealthPort by the GKE load balancer.
 	HealthPath string
 	HealthPort int
+	// HTTP marks a plain-HTTP backend (API Manager's are HTTPS).
+	HTTP bool
+}
+
+// Route is one more host behind the same load balancer, e.g. OpenSearch Dashboards.
+type Route struct {
+	Host    string
+	Backend Backend
 }
 
 // Args configures the Ingress. Zero values are replaced by the defaults in WithDefaults.
@@ -40,6 +48,8 @@ type Args struct {
 	ManagementHost, GatewayHost string
 	// Management and Gateway are the backends. Required.
 	Management, Gateway Backend
+	// Extra routes more hosts, without cookie affinity.
+	Extra []Route
 	// Project holds the reserved global address (mode gke). Required for gke.
 	Project string
 	// ClassName is the IngressClass (mode class). Defaults to nginx.
@@ -80,18 +90,27 @@ func BackendConfigName(service string) string { return service + "-lb" }
 // pods (API Manager only listens on TLS ports), container-native load balancing, and the
 // BackendConfig with its health check. Other controllers read their settings from the Ingress.
 func ServiceAnnotations(mode, service, portName string) map[string]string {
+	a := HTTPServiceAnnotations(mode, service, portName)
+	if a != nil {
+		a["cloud.google.com/app-protocols"] = js(map[string]string{portName: "HTTPS"})
+	}
+	return a
+}
+
+// HTTPServiceAnnotations are ServiceAnnotations for a plain-HTTP backend.
+func HTTPServiceAnnotations(mode, service, portName string) map[string]string {
 	if mode != ModeGKE {
 		return nil
 	}
-	js := func(v any) string {
-		b, _ := json.Marshal(v)
-		return string(b)
-	}
 	return map[string]string{
 		"cloud.google.com/neg":            js(map[string]bool{"ingress": true}),
-		"cloud.google.com/app-protocols":  js(map[string]string{portName: "HTTPS"}),
 		"cloud.google.com/backend-config": js(map[string]any{"ports": map[string]string{portName: BackendConfigName(service)}}),
 	}
+}
+
+func js(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // Ingress is the component's public face.

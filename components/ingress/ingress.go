@@ -104,13 +104,24 @@ func newGKE(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pulu
 			OtherFields: kubernetes.UntypedArgs{"spec": spec},
 		}, opts...)
 	}
-	for _, b := range []struct {
+	backends := []struct {
 		backend  Backend
 		affinity bool
-	}{{a.Management, true}, {a.Gateway, false}} {
+	}{{a.Management, true}, {a.Gateway, false}}
+	for _, r := range a.Extra {
+		backends = append(backends, struct {
+			backend  Backend
+			affinity bool
+		}{r.Backend, false})
+	}
+	for _, b := range backends {
+		proto := "HTTPS"
+		if b.backend.HTTP {
+			proto = "HTTP"
+		}
 		spec := map[string]any{
 			"healthCheck": map[string]any{
-				"type": "HTTPS", "requestPath": b.backend.HealthPath, "port": b.backend.HealthPort,
+				"type": proto, "requestPath": b.backend.HealthPath, "port": b.backend.HealthPort,
 				"checkIntervalSec": 10, "timeoutSec": 5, "healthyThreshold": 1, "unhealthyThreshold": 3,
 			},
 			"timeoutSec": 300,
@@ -142,7 +153,7 @@ func newGKE(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pulu
 			ApiVersion:  pulumi.String("networking.gke.io/v1"),
 			Kind:        pulumi.String("ManagedCertificate"),
 			Metadata:    kube.Meta(cert, a.Namespace, labels()),
-			OtherFields: kubernetes.UntypedArgs{"spec": map[string]any{"domains": []string{a.ManagementHost, a.GatewayHost}}},
+			OtherFields: kubernetes.UntypedArgs{"spec": map[string]any{"domains": a.hosts()}},
 		}, opts...); err != nil {
 			return err
 		}
@@ -151,8 +162,8 @@ func newGKE(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pulu
 	_, err = networkingv1.NewIngress(ctx, name, &networkingv1.IngressArgs{
 		Metadata: meta(name, a, annotations),
 		Spec: &networkingv1.IngressSpecArgs{
-			Rules: networkingv1.IngressRuleArray{rule(a.ManagementHost, a.Management), rule(a.GatewayHost, a.Gateway)},
-			Tls:   tls(a, a.ManagementHost, a.GatewayHost),
+			Rules: append(networkingv1.IngressRuleArray{rule(a.ManagementHost, a.Management), rule(a.GatewayHost, a.Gateway)}, a.extraRules()...),
+			Tls:   tls(a, a.hosts()...),
 		},
 	}, opts...)
 	return err
@@ -172,13 +183,18 @@ func newClass(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pu
 	mgmt["nginx.ingress.kubernetes.io/affinity"] = pulumi.String("cookie")
 	mgmt["nginx.ingress.kubernetes.io/session-cookie-name"] = pulumi.String("apim-route")
 	mgmt["nginx.ingress.kubernetes.io/session-cookie-max-age"] = pulumi.String(fmt.Sprint(a.AffinityCookieTTLSeconds))
-	var first *networkingv1.Ingress
-	for _, x := range []struct {
+	type ingressSpec struct {
 		suffix      string
 		host        string
 		backend     Backend
 		annotations pulumi.StringMap
-	}{{"management", a.ManagementHost, a.Management, mgmt}, {"gateway", a.GatewayHost, a.Gateway, gw}} {
+	}
+	specs := []ingressSpec{{"management", a.ManagementHost, a.Management, mgmt}, {"gateway", a.GatewayHost, a.Gateway, gw}}
+	for _, r := range a.Extra {
+		specs = append(specs, ingressSpec{r.Backend.Service, r.Host, r.Backend, pulumi.StringMap{}})
+	}
+	var first *networkingv1.Ingress
+	for _, x := range specs {
 		r, err := networkingv1.NewIngress(ctx, name+"-"+x.suffix, &networkingv1.IngressArgs{
 			Metadata: meta(name+"-"+x.suffix, a, x.annotations),
 			Spec: &networkingv1.IngressSpecArgs{
@@ -207,4 +223,20 @@ func newClass(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pu
 		return ""
 	}).(pulumi.StringOutput)
 	return nil
+}
+
+func (a Args) hosts() []string {
+	hosts := []string{a.ManagementHost, a.GatewayHost}
+	for _, r := range a.Extra {
+		hosts = append(hosts, r.Host)
+	}
+	return hosts
+}
+
+func (a Args) extraRules() []networkingv1.IngressRuleInput {
+	var out []networkingv1.IngressRuleInput
+	for _, r := range a.Extra {
+		out = append(out, rule(r.Host, r.Backend))
+	}
+	return out
 }

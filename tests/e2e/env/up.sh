@@ -6,7 +6,7 @@
 #   E2E_STATE=/tmp/wso2-apim-e2e tests/e2e/env/up.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-state="${E2E_STATE:?set E2E_STATE to a directory for the control plane's state}"
+state="${E2E_STATE:?set E2E_STATE to a directory for the control plane state}"
 bin="${E2E_BIN:-$("$here/tools.sh")}"
 api_port="${E2E_API_PORT:-26443}"
 etcd_port="${E2E_ETCD_PORT:-23790}"
@@ -84,7 +84,7 @@ start kube-controller-manager "$bin/kube-controller-manager" \
   --kubeconfig "$state/kubeconfig" --authentication-skip-lookup \
   --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false \
   --service-account-private-key-file "$state/sa.key" --root-ca-file "$state/certs/apiserver.crt" \
-  --controllers '*,-node-lifecycle-controller,-cloud-node-lifecycle-controller,-node-ipam-controller'
+  --controllers '*,-node-lifecycle-controller,-node-ipam-controller'
 
 log "starting fakekubelet"
 start fakekubelet "$bin/fakekubelet" --kubeconfig "$state/kubeconfig" --ready-after 2s

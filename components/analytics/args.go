@@ -1,0 +1,107 @@
+package analytics
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/kube"
+)
+
+// Modes (the stack's analytics.mode; the component itself is only for opensearch).
+const (
+	ModeOpenSearch = "opensearch"
+	ModeMoesif     = "moesif"
+	ModeNone       = "none"
+)
+
+// Index names WSO2's guide uses for successful and failed API calls.
+const (
+	IndexResponse = "apim_event_response"
+	IndexFaulty   = "apim_event_faulty"
+)
+
+// Args configures the OpenSearch analytics stack. Zero values are replaced by the defaults in
+// WithDefaults.
+type Args struct {
+	// Namespace to deploy into. Required.
+	Namespace pulumi.StringInput
+	// Name of the OpenSearch StatefulSet and Service. Defaults to "opensearch".
+	Name string
+	// Replicas is 1 (a single node) or an odd number of at least 3 (a cluster with a
+	// quorum of cluster managers). Defaults to 1.
+	Replicas int
+	// Image and DashboardsImage default to OpenSearch 2.19.1.
+	Image, DashboardsImage string
+	// ShipperImage is Fluent Bit. Defaults to fluent/fluent-bit:3.2.2.
+	ShipperImage string
+	// AdminPassword of OpenSearch's security plugin. Required; a secret.
+	AdminPassword pulumi.StringInput
+	// StorageSize per node. Defaults to 20Gi. StorageClass defaults to the cluster's.
+	StorageSize, StorageClass string
+	// Resources per OpenSearch node. Default to requests 500m/2Gi, limits 2/2Gi; the heap is
+	// half the memory limit.
+	Resources kube.Resources
+	// HeapMB of OpenSearch. Defaults to 1024.
+	HeapMB int
+	// ShipperClients are the pods (gateways with the shipper sidecar) that may write to
+	// OpenSearch; Dashboards may too. Nobody else reaches it.
+	ShipperClients []map[string]string
+	// Protect guards the StatefulSet. Defaults to true.
+	Protect *bool
+	// DashboardsServiceAnnotations are put on the Dashboards Service (e.g. for a load
+	// balancer, see ingress.HTTPServiceAnnotations).
+	DashboardsServiceAnnotations map[string]string
+}
+
+// DashboardsPort is where OpenSearch Dashboards listens (plain HTTP).
+const DashboardsPort = 5601
+
+// WithDefaults returns a copy of a with every empty setting replaced by its default.
+func (a Args) WithDefaults() Args {
+	if a.Name == "" {
+		a.Name = "opensearch"
+	}
+	if a.Replicas == 0 {
+		a.Replicas = 1
+	}
+	if a.Image == "" {
+		a.Image = "opensearchproject/opensearch:2.19.1"
+	}
+	if a.DashboardsImage == "" {
+		a.DashboardsImage = "opensearchproject/opensearch-dashboards:2.19.1"
+	}
+	if a.ShipperImage == "" {
+		a.ShipperImage = "fluent/fluent-bit:3.2.2"
+	}
+	if a.StorageSize == "" {
+		a.StorageSize = "20Gi"
+	}
+	a.Resources = a.Resources.WithDefaults(kube.Resources{
+		Requests: kube.Compute{CPU: "500m", Memory: "2Gi"},
+		Limits:   kube.Compute{CPU: "2", Memory: "2Gi"},
+	})
+	if a.HeapMB == 0 {
+		a.HeapMB = 1024
+	}
+	if a.Protect == nil {
+		p := true
+		a.Protect = &p
+	}
+	return a
+}
+
+// Analytics is the component's public face.
+type Analytics struct {
+	pulumi.ResourceState
+
+	// Endpoint is OpenSearch's in-cluster HTTPS URL.
+	Endpoint string
+	// Credentials holds the admin password (key "admin-password").
+	Credentials kube.SecretRef
+	// DashboardsService and DashboardsPort reach OpenSearch Dashboards.
+	DashboardsService string
+	DashboardsPort    int
+	// ShipperConfigMap holds the Fluent Bit configuration the gateway sidecar mounts.
+	ShipperConfigMap string
+	// ShipperImage runs the sidecar.
+	ShipperImage string
+}
