@@ -1,6 +1,9 @@
 package stacks
 
-import "github.com/wso2-k8s/apim-gke/components/kube"
+import (
+	"github.com/wso2-k8s/apim-gke/components/analytics"
+	"github.com/wso2-k8s/apim-gke/components/kube"
+)
 
 // Config is the whole stack's configuration, read from the project's config namespace. Each
 // field is one top-level key holding a YAML object (e.g. `wso2-apim:nodePool`). Defaults are
@@ -25,6 +28,8 @@ type Config struct {
 	Ingress IngressConfig `json:"ingress"`
 	// Publisher publishes the sample API on first deploy.
 	Publisher PublisherConfig `json:"publisher"`
+	// Analytics chooses where API analytics go.
+	Analytics AnalyticsConfig `json:"analytics"`
 
 	// secrets holds the secret config values by key, checked by LoadConfig. Unexported so
 	// that nothing prints or serialises them by accident; use secret() to read one as a
@@ -41,9 +46,28 @@ const (
 	SecretMySQLPassword     = "mysqlPassword"
 )
 
-// SecretKeys lists the secret config keys the program requires.
+// Secrets only some configurations need.
+const (
+	SecretAnalyticsAdminPassword = "analyticsAdminPassword" // analytics.mode opensearch
+	SecretMoesifKey              = "moesifKey"              // analytics.mode moesif
+)
+
+// SecretKeys lists every secret config key the program reads.
 func SecretKeys() []string {
-	return []string{SecretAdminPassword, SecretEncryptionKey, SecretMySQLRootPassword, SecretMySQLPassword}
+	return []string{SecretAdminPassword, SecretEncryptionKey, SecretMySQLRootPassword, SecretMySQLPassword,
+		SecretAnalyticsAdminPassword, SecretMoesifKey}
+}
+
+// requiredSecrets lists the secret keys this configuration needs.
+func (c *Config) requiredSecrets() []string {
+	keys := []string{SecretAdminPassword, SecretEncryptionKey, SecretMySQLRootPassword, SecretMySQLPassword}
+	switch c.Analytics.Mode {
+	case analytics.ModeOpenSearch:
+		keys = append(keys, SecretAnalyticsAdminPassword)
+	case analytics.ModeMoesif:
+		keys = append(keys, SecretMoesifKey)
+	}
+	return keys
 }
 
 // APIMConfig is the `apim` key.
@@ -269,4 +293,24 @@ type PublisherConfig struct {
 	Enabled *bool `json:"enabled"`
 	// Image runs publish.py. Defaults to python:3.13-alpine.
 	Image string `json:"image"`
+}
+
+// AnalyticsConfig is the `analytics` key.
+type AnalyticsConfig struct {
+	// Mode is opensearch (self-hosted, the default), moesif (SaaS) or none.
+	Mode string `json:"mode"`
+	// Replicas of OpenSearch: 1, or an odd number of at least 3. Defaults to 1.
+	Replicas int `json:"replicas"`
+	// Image, DashboardsImage and ShipperImage default to OpenSearch 2.19.1 and Fluent Bit.
+	Image           string `json:"image"`
+	DashboardsImage string `json:"dashboardsImage"`
+	ShipperImage    string `json:"shipperImage"`
+	// StorageSize (default 20Gi) and StorageClass (default the cluster's) per node.
+	StorageSize  string `json:"storageSize"`
+	StorageClass string `json:"storageClass"`
+	// Resources and HeapMB per node. Default 500m/2Gi, 2/2Gi and 1024.
+	Resources kube.Resources `json:"resources"`
+	HeapMB    int            `json:"heapMb"`
+	// Protect guards the OpenSearch StatefulSet. Defaults to true.
+	Protect *bool `json:"protect"`
 }

@@ -1,6 +1,9 @@
 package stacks
 
-import "github.com/wso2-k8s/apim-gke/components/nfs"
+import (
+	"github.com/wso2-k8s/apim-gke/components/analytics"
+	"github.com/wso2-k8s/apim-gke/components/nfs"
+)
 
 // applyDefaults fills in what the stack decides. Settings that belong to one component (node
 // pool sizes, release channel, ...) are left empty here and defaulted by that component, so
@@ -33,6 +36,9 @@ func applyDefaults(c *Config, stack string) {
 	if c.NFS.ClientCIDRs == nil && c.NFS.Backend == nfs.BackendInCluster {
 		// Local clusters' nodes live in private ranges; narrow this to yours.
 		c.NFS.ClientCIDRs = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"}
+	}
+	if c.Analytics.Mode == "" {
+		c.Analytics.Mode = analytics.ModeOpenSearch
 	}
 	for _, enabled := range []**bool{&c.Backend.Enabled, &c.Ingress.Enabled, &c.Publisher.Enabled} {
 		if *enabled == nil {

@@ -40,6 +40,7 @@ type edge struct {
 	address                       pulumi.StringOutput
 	publisherURL, devportalURL    string
 	helloURL, managementURLScheme string
+	dashboardsURL                 string
 }
 
 // newEdge publishes the hosts and the sample API. Both wait for nothing in the graph but the
@@ -51,6 +52,13 @@ func newEdge(ctx *pulumi.Context, cfg *Config, p *platform, w *workloads, namesp
 	if *cfg.Ingress.Enabled {
 		a := cfg.ingressArgs(cp, gw)
 		a.Namespace = namespace
+		if w.analytics != nil {
+			e.dashboardsURL = "dashboards." + cfg.APIM.Domain
+			a.Extra = append(a.Extra, ingress.Route{Host: e.dashboardsURL, Backend: ingress.Backend{
+				Service: w.analytics.DashboardsService, Port: w.analytics.DashboardsPort,
+				HealthPath: "/app/login", HealthPort: w.analytics.DashboardsPort, HTTP: true,
+			}})
+		}
 		opts := []pulumi.ResourceOption{pulumi.Providers(p.kube)}
 		if p.gcp != nil {
 			opts = []pulumi.ResourceOption{pulumi.Providers(p.gcp, p.kube)}
@@ -63,6 +71,9 @@ func newEdge(ctx *pulumi.Context, cfg *Config, p *platform, w *workloads, namesp
 		e.publisherURL = fmt.Sprintf("%s://%s/publisher", ing.Scheme, cp.ManagementHostname)
 		e.devportalURL = fmt.Sprintf("%s://%s/devportal", ing.Scheme, cp.ManagementHostname)
 		e.managementURLScheme = ing.Scheme
+		if e.dashboardsURL != "" {
+			e.dashboardsURL = ing.Scheme + "://" + e.dashboardsURL
+		}
 	}
 	if *cfg.Publisher.Enabled && w.backend != nil {
 		pub, err := publisher.NewPublisher(ctx, "publish-hello", &publisher.Args{

@@ -33,9 +33,10 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 			problems = append(problems, p)
 		}
 	}
-	cfg.secrets, problems = readSecrets(ctx, problems)
 	if len(problems) == 0 {
 		applyDefaults(cfg, ctx.Stack())
+		// Which secrets are needed depends on the config (e.g. the analytics mode).
+		cfg.secrets, problems = readSecrets(ctx, cfg.requiredSecrets())
 		problems = append(problems, validate(cfg)...)
 	}
 	if len(problems) > 0 {
@@ -62,6 +63,7 @@ func (c *Config) keys() []configKey {
 		{"nfs", &c.NFS},
 		{"ingress", &c.Ingress},
 		{"publisher", &c.Publisher},
+		{"analytics", &c.Analytics},
 	}
 }
 
@@ -122,9 +124,10 @@ func kindOf(goType string) string {
 }
 
 // readSecrets reads every secret key; a missing key or one stored in plain text is a problem.
-func readSecrets(ctx *pulumi.Context, problems []string) (map[string]string, []string) {
+func readSecrets(ctx *pulumi.Context, keys []string) (map[string]string, []string) {
 	out := map[string]string{}
-	for _, key := range SecretKeys() {
+	var problems []string
+	for _, key := range keys {
 		full := ctx.Project() + ":" + key
 		v, ok := ctx.GetConfig(full)
 		switch {

@@ -32,6 +32,9 @@ func Program(ctx *pulumi.Context) error {
 		ctx.Export("publisherURL", pulumi.String(w.edge.publisherURL))
 		ctx.Export("devportalURL", pulumi.String(w.edge.devportalURL))
 	}
+	if w.edge.dashboardsURL != "" {
+		ctx.Export("analyticsDashboardsURL", pulumi.String(w.edge.dashboardsURL))
+	}
 	if w.edge.helloURL != "" {
 		ctx.Export("helloAPIURL", pulumi.String(w.edge.helloURL))
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/wso2-k8s/apim-gke/components/analytics"
 	"github.com/wso2-k8s/apim-gke/components/apim"
 	"github.com/wso2-k8s/apim-gke/components/ingress"
 	"github.com/wso2-k8s/apim-gke/components/kube"
@@ -72,6 +73,7 @@ func validateWorkloads(p *problems, c *Config) {
 
 	validateNFS(p, c)
 	validateIngress(p, c)
+	validateAnalytics(p, c)
 	validateSecrets(p, c.secrets)
 }
 
@@ -121,7 +123,10 @@ func validateSecrets(p *problems, s map[string]string) {
 	if v, ok := s[SecretEncryptionKey]; ok && !hexKeyRe.MatchString(v) {
 		p.addf(SecretEncryptionKey, "the value is not valid; want 32 or 64 hex characters (e.g. `openssl rand -hex 32`)")
 	}
-	for _, key := range []string{SecretAdminPassword, SecretMySQLRootPassword, SecretMySQLPassword} {
+	if v, ok := s[SecretAnalyticsAdminPassword]; ok && !strongPassword(v) {
+		p.addf(SecretAnalyticsAdminPassword, "the value is too weak for OpenSearch; want at least 12 characters with upper and lower case letters, a digit and a symbol")
+	}
+	for _, key := range []string{SecretAdminPassword, SecretMySQLRootPassword, SecretMySQLPassword, SecretAnalyticsAdminPassword} {
 		v, ok := s[key]
 		if !ok {
 			continue
@@ -187,4 +192,43 @@ func validateIngress(p *problems, c *Config) {
 	}
 	p.matches("ingress.className", i.ClassName, dnsLabelRe, "an IngressClass name such as nginx")
 	p.matches("publisher.image", c.Publisher.Image, imageRe, "an image reference with python3")
+}
+
+func strongPassword(v string) bool {
+	var upper, lower, digit, symbol bool
+	for _, r := range v {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= '0' && r <= '9':
+			digit = true
+		default:
+			symbol = true
+		}
+	}
+	return len(v) >= 12 && upper && lower && digit && symbol
+}
+
+func validateAnalytics(p *problems, c *Config) {
+	a := c.Analytics
+	p.oneOf("analytics.mode", a.Mode, analytics.ModeOpenSearch, analytics.ModeMoesif, analytics.ModeNone)
+	if a.Mode != analytics.ModeOpenSearch {
+		return
+	}
+	if r := a.Replicas; r < 0 || r == 2 || (r > 2 && r%2 == 0) {
+		p.addf("analytics.replicas", "%d is not valid; want 1 (a single node) or an odd number of at least 3, so the cluster managers keep a quorum", r)
+	}
+	eff := c.analyticsArgs()
+	validateResources(p, "analytics.resources", eff.Resources)
+	if limit, err := kube.MemoryBytes(eff.Resources.Limits.Memory); err == nil && int64(eff.HeapMB)<<20 > limit*3/4 {
+		p.addf("analytics.heapMb", "%d MiB does not fit analytics.resources.limits.memory (%s); OpenSearch wants the heap at about half the memory", eff.HeapMB, eff.Resources.Limits.Memory)
+	}
+	if _, err := kube.MemoryBytes(eff.StorageSize); err != nil {
+		p.addf("analytics.storageSize", "%q is not valid; want a size such as 20Gi", eff.StorageSize)
+	}
+	for key, img := range map[string]string{"analytics.image": a.Image, "analytics.dashboardsImage": a.DashboardsImage, "analytics.shipperImage": a.ShipperImage} {
+		p.matches(key, img, imageRe, "an image reference")
+	}
 }

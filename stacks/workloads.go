@@ -5,6 +5,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/wso2-k8s/apim-gke/components/analytics"
 	"github.com/wso2-k8s/apim-gke/components/apim"
 	"github.com/wso2-k8s/apim-gke/components/backend"
 	"github.com/wso2-k8s/apim-gke/components/ingress"
@@ -21,6 +22,7 @@ type workloads struct {
 	database     *mysql.MySQL
 	files        *nfs.FileServer
 	edge         *edge
+	analytics    *analytics.Analytics
 	backend      *backend.Backend
 }
 
@@ -140,6 +142,11 @@ func newWorkloads(ctx *pulumi.Context, cfg *Config, p *platform) (*workloads, er
 	}
 	database := apim.Database{Host: db.Host, Port: db.Port, Username: db.Username, Password: db.PasswordSecret}
 
+	an, err := newAnalytics(ctx, cfg, namespace, &cpArgs, &gwArgs, withK8s)
+	if err != nil {
+		return nil, err
+	}
+
 	cpArgs.Namespace = namespace
 	cpArgs.Database = database
 	cpArgs.GatewayService = gwArgs.Name
@@ -147,6 +154,9 @@ func newWorkloads(ctx *pulumi.Context, cfg *Config, p *platform) (*workloads, er
 	cpArgs.EncryptionKey = cfg.secret(SecretEncryptionKey)
 	cpArgs.Credentials = apim.Credentials{}
 	cpArgs = cpArgs.WithDefaults()
+	if gwArgs.Analytics.Type == analytics.ModeMoesif {
+		gwArgs.Analytics.MoesifKey = kube.SecretRef{Name: cpArgs.Credentials.AdminPassword.Name, Key: apim.MoesifSecretKey}
+	}
 	cp, err := apim.NewControlPlane(ctx, "apim-cp", &cpArgs, withK8s)
 	if err != nil {
 		return nil, err
@@ -160,7 +170,7 @@ func newWorkloads(ctx *pulumi.Context, cfg *Config, p *platform) (*workloads, er
 		return nil, err
 	}
 
-	w := &workloads{namespace: ns, controlPlane: cp, gateway: gw, database: db, files: files}
+	w := &workloads{namespace: ns, controlPlane: cp, gateway: gw, database: db, files: files, analytics: an}
 	if *cfg.Backend.Enabled {
 		bArgs := cfg.backendArgs()
 		bArgs.Namespace = namespace
@@ -172,4 +182,47 @@ func newWorkloads(ctx *pulumi.Context, cfg *Config, p *platform) (*workloads, er
 		return nil, err
 	}
 	return w, nil
+}
+
+func (c *Config) analyticsArgs() analytics.Args {
+	a := c.Analytics
+	return analytics.Args{
+		Replicas: a.Replicas, Image: a.Image, DashboardsImage: a.DashboardsImage, ShipperImage: a.ShipperImage,
+		StorageSize: a.StorageSize, StorageClass: a.StorageClass, Resources: a.Resources, HeapMB: a.HeapMB,
+		Protect: a.Protect,
+	}.WithDefaults()
+}
+
+// logsVolume is the gateway's logs emptyDir the analytics shipper reads.
+const logsVolume = "apim-logs"
+
+// newAnalytics sets the analytics of the gateways (the pods that see API traffic) and, for
+// opensearch, creates the OpenSearch stack and puts the shipper beside each gateway.
+func newAnalytics(ctx *pulumi.Context, cfg *Config, namespace pulumi.StringInput,
+	cp *apim.ControlPlaneArgs, gw *apim.GatewayArgs, opts ...pulumi.ResourceOption) (*analytics.Analytics, error) {
+	switch cfg.Analytics.Mode {
+	case analytics.ModeMoesif:
+		cp.MoesifKey = cfg.secret(SecretMoesifKey)
+		gw.Analytics = apim.Analytics{Type: analytics.ModeMoesif}
+		return nil, nil
+	case analytics.ModeOpenSearch:
+		a := cfg.analyticsArgs()
+		a.Namespace = namespace
+		a.AdminPassword = cfg.secret(SecretAnalyticsAdminPassword)
+		a.ShipperClients = []map[string]string{kube.Selector(gw.Name, apim.ComponentGateway)}
+		if *cfg.Ingress.Enabled {
+			a.DashboardsServiceAnnotations = ingress.HTTPServiceAnnotations(cfg.ingressMode(), a.Name+"-dashboards", "http")
+		}
+		an, err := analytics.NewAnalytics(ctx, "analytics", &a, opts...)
+		if err != nil {
+			return nil, err
+		}
+		// WSO2's ELK reporter logs each event; the shipper carries the log to OpenSearch.
+		gw.Analytics = apim.Analytics{Type: "elk"}
+		gw.LogsVolume = logsVolume
+		gw.Sidecars = append(gw.Sidecars, analytics.ShipperSidecar(an, logsVolume))
+		gw.ExtraVolumes = append(gw.ExtraVolumes, analytics.ShipperVolumes(an)...)
+		return an, nil
+	}
+	return nil, nil
 }

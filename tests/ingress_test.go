@@ -38,7 +38,8 @@ func TestGKEIngress(t *testing.T) {
 			g := run(t, stack, nil)
 			ing := g.Find(typeIngress, "ingress")
 			require.NotNil(t, ing)
-			assert.Equal(t, map[string]string{"am." + domain: "apim-cp:9443", "gw." + domain: "apim-gw:8243"}, rules(t, ing))
+			assert.Equal(t, map[string]string{"am." + domain: "apim-cp:9443", "gw." + domain: "apim-gw:8243",
+				"dashboards." + domain: "opensearch-dashboards:5601"}, rules(t, ing))
 			assert.Equal(t, "gce", ing.Get("metadata.annotations[kubernetes.io/ingress.class]"))
 			addr := one(t, g, "gcp:compute/globalAddress:GlobalAddress")
 			assert.Equal(t, "ingress", ing.Get("metadata.annotations[kubernetes.io/ingress.global-static-ip-name]"), "the reserved address by name")
@@ -50,7 +51,10 @@ func TestGKEIngress(t *testing.T) {
 			assert.Equal(t, "ingress-cert", ing.Get("metadata.annotations[networking.gke.io/managed-certificates]"))
 			cert := g.Find("kubernetes:networking.gke.io/v1:ManagedCertificate", "ingress-cert")
 			require.NotNil(t, cert)
-			assert.Equal(t, []any{"am." + domain, "gw." + domain}, cert.Get("spec.domains"))
+			assert.Equal(t, []any{"am." + domain, "gw." + domain, "dashboards." + domain}, cert.Get("spec.domains"))
+			dash := g.Find("kubernetes:cloud.google.com/v1:BackendConfig", "opensearch-dashboards-lb")
+			require.NotNil(t, dash)
+			assert.Equal(t, "HTTP", dash.Get("spec.healthCheck.type"))
 
 			mgmt := g.Find("kubernetes:cloud.google.com/v1:BackendConfig", "apim-cp-lb")
 			require.NotNil(t, mgmt)
@@ -79,6 +83,10 @@ func TestIngressOnAnExistingCluster(t *testing.T) {
 	require.NotNil(t, mgmt)
 	require.NotNil(t, gw)
 	assert.Equal(t, map[string]string{"am.apim.localtest.me": "apim-cp:9443", "gw.apim.localtest.me": "apim-gw:8243"}, rules(t, mgmt, gw))
+	dash := g.Find(typeIngress, "ingress-opensearch-dashboards")
+	require.NotNil(t, dash)
+	assert.Equal(t, map[string]string{"dashboards.apim.localtest.me": "opensearch-dashboards:5601"}, rules(t, dash))
+	assert.Nil(t, dash.Get("metadata.annotations[nginx.ingress.kubernetes.io/backend-protocol]"), "Dashboards speaks HTTP")
 	for _, ing := range []*harness.Resource{mgmt, gw} {
 		assert.Equal(t, "nginx", ing.Get("spec.ingressClassName"))
 		assert.Equal(t, "HTTPS", ing.Get("metadata.annotations[nginx.ingress.kubernetes.io/backend-protocol]"))

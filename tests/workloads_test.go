@@ -245,7 +245,8 @@ func TestSecretsOnlyInSecrets(t *testing.T) {
 
 func TestMySQL(t *testing.T) {
 	g := run(t, "prod", nil)
-	sts := one(t, g, typeStatefulSet)
+	sts := g.Find(typeStatefulSet, "mysql")
+	require.NotNil(t, sts)
 	assert.True(t, sts.Protect, "prod database is protected")
 	assert.Equal(t, "mysql:8.4", sts.Get("spec.template.spec.containers.0.image"))
 	assert.Equal(t, "wso2/wso2am:4.7.0", sts.Get("spec.template.spec.initContainers.0.image"), "schemas come from the same APIM image")
@@ -260,7 +261,7 @@ func TestMySQL(t *testing.T) {
 	assert.Contains(t, initdb, "apimgt-mysql.sql")
 
 	dev := run(t, "dev", nil)
-	assert.False(t, one(t, dev, typeStatefulSet).Protect, "dev database is not protected")
+	assert.False(t, dev.Find(typeStatefulSet, "mysql").Protect, "dev database is not protected")
 }
 
 func TestWorkloadsUseTheClusterProvider(t *testing.T) {

@@ -60,7 +60,7 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 	if _, err := corev1.NewConfigMap(ctx, name+"-shipper", &corev1.ConfigMapArgs{
 		Metadata: meta(an.ShipperConfigMap, labels),
 		Data: pulumi.StringMap{
-			"fluent-bit.conf": pulumi.String(ShipperConfig("/logs", a.Name, httpPort)),
+			"fluent-bit.conf": pulumi.String(ShipperConfig(ShipperLogsDir, a.Name, httpPort)),
 			"parsers.conf":    pulumi.String(shipperParsers),
 		},
 	}, parent); err != nil {

@@ -13,6 +13,9 @@ import (
 // relative to the server's logs directory.
 const MetricsLog = "apim_metrics.log"
 
+// ShipperLogsDir is where the sidecar mounts the gateway's logs volume.
+const ShipperLogsDir = "/logs"
+
 // shipperHealthPort is Fluent Bit's built-in HTTP server, used for its probes.
 const shipperHealthPort = 2020
 
@@ -94,8 +97,8 @@ const shipperParsers = `[PARSER]
 `
 
 // ShipperSidecar is the Fluent Bit container a gateway pod runs beside API Manager. It reads
-// the logs volume the gateway writes, mounted at logsDir.
-func ShipperSidecar(a *Analytics, logsVolume, logsDir string) corev1.ContainerArgs {
+// the logs volume the gateway writes (see apim.Workload.LogsVolume) at ShipperLogsDir.
+func ShipperSidecar(a *Analytics, logsVolume string) corev1.ContainerArgs {
 	health := &corev1.HTTPGetActionArgs{Path: pulumi.String("/api/v1/health"), Port: pulumi.Int(shipperHealthPort)}
 	return corev1.ContainerArgs{
 		Name:  pulumi.String("analytics-shipper"),
@@ -110,7 +113,7 @@ func ShipperSidecar(a *Analytics, logsVolume, logsDir string) corev1.ContainerAr
 		ReadinessProbe: &corev1.ProbeArgs{HttpGet: health, PeriodSeconds: pulumi.Int(10)},
 		LivenessProbe:  &corev1.ProbeArgs{HttpGet: health, PeriodSeconds: pulumi.Int(20)},
 		VolumeMounts: corev1.VolumeMountArray{
-			corev1.VolumeMountArgs{Name: pulumi.String(logsVolume), MountPath: pulumi.String(logsDir), ReadOnly: pulumi.Bool(true)},
+			corev1.VolumeMountArgs{Name: pulumi.String(logsVolume), MountPath: pulumi.String(ShipperLogsDir), ReadOnly: pulumi.Bool(true)},
 			corev1.VolumeMountArgs{Name: pulumi.String("shipper-conf"), MountPath: pulumi.String("/fluent-bit/etc/conf"), ReadOnly: pulumi.Bool(true)},
 			corev1.VolumeMountArgs{Name: pulumi.String("shipper-state"), MountPath: pulumi.String("/state")},
 		},
@@ -118,8 +121,8 @@ func ShipperSidecar(a *Analytics, logsVolume, logsDir string) corev1.ContainerAr
 }
 
 // ShipperVolumes are the volumes ShipperSidecar mounts besides the logs volume.
-func ShipperVolumes(a *Analytics) corev1.VolumeArray {
-	return corev1.VolumeArray{
+func ShipperVolumes(a *Analytics) []corev1.VolumeArgs {
+	return []corev1.VolumeArgs{
 		corev1.VolumeArgs{Name: pulumi.String("shipper-conf"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(a.ShipperConfigMap)}},
 		corev1.VolumeArgs{Name: pulumi.String("shipper-state"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
 	}

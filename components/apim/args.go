@@ -178,6 +178,9 @@ type ControlPlaneArgs struct {
 	// control plane creates, whose keys it reports in ControlPlane.Credentials for the
 	// gateways. Required unless Workload.Credentials names an existing Secret.
 	AdminPassword, EncryptionKey pulumi.StringInput
+	// MoesifKey, when set, is stored in the same Secret under "moesif-key" for gateways
+	// that send analytics to Moesif.
+	MoesifKey pulumi.StringInput
 	// GatewayService is the in-cluster Service of the gateways the control plane deploys
 	// APIs to. Defaults to "apim-gw".
 	GatewayService string

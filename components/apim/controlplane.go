@@ -12,6 +12,9 @@ import (
 	"github.com/wso2-k8s/apim-gke/components/kube"
 )
 
+// MoesifSecretKey is the key of the Moesif application id in the control plane's Secret.
+const MoesifSecretKey = "moesif-key"
+
 // ControlPlane is the component's public face.
 type ControlPlane struct {
 	pulumi.ResourceState
@@ -43,13 +46,17 @@ func NewControlPlane(ctx *pulumi.Context, name string, args *ControlPlaneArgs, o
 	parent := pulumi.Parent(cp)
 	one := 1
 	if a.AdminPassword != nil && a.EncryptionKey != nil {
+		data := pulumi.StringMap{
+			a.Credentials.AdminPassword.Key: pulumi.ToSecret(a.AdminPassword).(pulumi.StringOutput),
+			a.Credentials.EncryptionKey.Key: pulumi.ToSecret(a.EncryptionKey).(pulumi.StringOutput),
+		}
+		if a.MoesifKey != nil {
+			data[MoesifSecretKey] = pulumi.ToSecret(a.MoesifKey).(pulumi.StringOutput)
+		}
 		if _, err := corev1.NewSecret(ctx, name+"-credentials", &corev1.SecretArgs{
-			Metadata: kube.Meta(a.Credentials.AdminPassword.Name, a.Namespace, kube.Labels(a.Name, ComponentControlPlane, "", nil)),
-			Type:     pulumi.String("Opaque"),
-			StringData: pulumi.StringMap{
-				a.Credentials.AdminPassword.Key: pulumi.ToSecret(a.AdminPassword).(pulumi.StringOutput),
-				a.Credentials.EncryptionKey.Key: pulumi.ToSecret(a.EncryptionKey).(pulumi.StringOutput),
-			},
+			Metadata:   kube.Meta(a.Credentials.AdminPassword.Name, a.Namespace, kube.Labels(a.Name, ComponentControlPlane, "", nil)),
+			Type:       pulumi.String("Opaque"),
+			StringData: data,
 		}, parent); err != nil {
 			return nil, err
 		}

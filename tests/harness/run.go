@@ -30,6 +30,9 @@ var TestSecrets = map[string]string{
 	"apimEncryptionKey": "0123456789abcdef0123456789abcdef",
 	"mysqlRootPassword": "test-root-password-DO-NOT-USE",
 	"mysqlPassword":     "test-db-password-DO-NOT-USE",
+	// OpenSearch wants upper and lower case, a digit and a symbol.
+	"analyticsAdminPassword": "Test-Analytics-Pw-1-DO-NOT-USE",
+	"moesifKey":              "test-moesif-key-DO-NOT-USE",
 }
 
 // Run runs program as stack `stack` of the project in the repository root, with that stack's
