@@ -8,7 +8,6 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
-	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
@@ -162,14 +161,7 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 	}
 
 	pdb := func(n string, sel map[string]string, l map[string]string) error {
-		_, err := policyv1.NewPodDisruptionBudget(ctx, n, &policyv1.PodDisruptionBudgetArgs{
-			Metadata: meta(n, l),
-			Spec: &policyv1.PodDisruptionBudgetSpecArgs{
-				MaxUnavailable: pulumi.Int(1),
-				Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(sel)},
-			},
-		}, parent)
-		return err
+		return kube.NewDrainablePDB(ctx, n, meta(n, l), sel, parent)
 	}
 	if err := pdb(a.Name, selector, labels); err != nil {
 		return nil, err

@@ -9,7 +9,6 @@ import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
@@ -79,15 +78,7 @@ func newWorkload(ctx *pulumi.Context, name string, s workloadSpec, opts ...pulum
 		return nil, err
 	}
 
-	// maxUnavailable 1 keeps at most one pod away at a time during drains and never blocks
-	// a drain, whatever the replica count (minAvailable = replicas would).
-	if _, err := policyv1.NewPodDisruptionBudget(ctx, name, &policyv1.PodDisruptionBudgetArgs{
-		Metadata: s.meta(s.w.Name),
-		Spec: &policyv1.PodDisruptionBudgetSpecArgs{
-			MaxUnavailable: pulumi.Int(1),
-			Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(s.selector())},
-		},
-	}, opts...); err != nil {
+	if err := kube.NewDrainablePDB(ctx, name, s.meta(s.w.Name), s.selector(), opts...); err != nil {
 		return nil, err
 	}
 	return dep, nil

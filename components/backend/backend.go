@@ -6,7 +6,6 @@ import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
@@ -135,13 +134,7 @@ func NewBackend(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	}, parent); err != nil {
 		return nil, err
 	}
-	if _, err := policyv1.NewPodDisruptionBudget(ctx, name, &policyv1.PodDisruptionBudgetArgs{
-		Metadata: kube.Meta(a.Name, a.Namespace, labels),
-		Spec: &policyv1.PodDisruptionBudgetSpecArgs{
-			MaxUnavailable: pulumi.Int(1),
-			Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
-		},
-	}, parent); err != nil {
+	if err := kube.NewDrainablePDB(ctx, name, kube.Meta(a.Name, a.Namespace, labels), selector, parent); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(b, pulumi.Map{"url": pulumi.String(b.URL)}); err != nil {
