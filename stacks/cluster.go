@@ -65,6 +65,9 @@ func existingPlatform(ctx *pulumi.Context, cfg *Config) (*platform, error) {
 		Context:    pulumi.StringPtr(c.Context),
 		// Moving the kubeconfig file must not replace every resource in the cluster.
 		ClusterIdentifier: pulumi.String("existing/" + c.Name),
+		// See gke.NewCluster: in-place ConfigMap/Secret updates keep rollouts zero-downtime.
+		EnableConfigMapMutable: pulumi.Bool(true),
+		EnableSecretMutable:    pulumi.Bool(true),
 	}
 	if c.Kubeconfig == "" {
 		args.Kubeconfig = nil

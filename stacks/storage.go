@@ -45,10 +45,10 @@ func (c *Config) nfsArgs() nfs.Args {
 }
 
 // sharedVolumes are the mounts API Manager pods get from the file server's claim.
-func sharedVolumes(claim string) []apim.SharedVolume {
+func sharedVolumes(claim pulumi.StringInput) []apim.SharedVolume {
 	var out []apim.SharedVolume
 	for _, sub := range sortedKeys(SharedDirectories) {
-		out = append(out, apim.SharedVolume{ClaimName: claim, SubPath: sub, Path: SharedDirectories[sub]})
+		out = append(out, apim.SharedVolume{Claim: claim, SubPath: sub, Path: SharedDirectories[sub]})
 	}
 	return out
 }

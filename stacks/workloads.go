@@ -120,10 +120,12 @@ func newWorkloads(ctx *pulumi.Context, cfg *Config, p *platform) (*workloads, er
 	if err != nil {
 		return nil, err
 	}
-	// Both mount the share by claim name: nothing here waits for the file server, the pods
-	// do at run time.
-	cpArgs.SharedVolumes = sharedVolumes(files.ClaimName)
-	gwArgs.SharedVolumes = sharedVolumes(files.ClaimName)
+	// Both mount the claim through its output: they are created after it and, since a claim
+	// in use cannot be deleted, destroyed before it (the end-to-end suite's destroy hung on
+	// exactly that before). Through the claim's volume they wait for the file server's
+	// address, which their pods could not start without anyway.
+	cpArgs.SharedVolumes = sharedVolumes(files.Claim)
+	gwArgs.SharedVolumes = sharedVolumes(files.Claim)
 	if *cfg.Ingress.Enabled {
 		cpArgs.ServiceAnnotations = ingress.ServiceAnnotations(cfg.ingressMode(), cpArgs.Name, "https")
 		gwArgs.ServiceAnnotations = ingress.ServiceAnnotations(cfg.ingressMode(), gwArgs.Name, "gw-https")

@@ -92,6 +92,8 @@ func TestDevStackCluster(t *testing.T) {
 	assert.Contains(t, provs[0].String("kubeconfig"), "gke-gcloud-auth-plugin")
 	assert.Contains(t, provs[0].String("kubeconfig"), "server: https://203.0.113.10")
 	assert.True(t, provs[0].IsSecret("kubeconfig"), "kubeconfig is a secret")
+	assert.Equal(t, true, provs[0].Get("enableConfigMapMutable"), "a replaced ConfigMap would take its Deployments down with it")
+	assert.Equal(t, true, provs[0].Get("enableSecretMutable"))
 	assert.True(t, g.DependsOn(provs[0], cluster))
 }
 
@@ -125,6 +127,7 @@ func TestLocalStackRegistersNoGCPResource(t *testing.T) {
 	prov := one(t, g, typeK8sProv)
 	assert.Nil(t, prov.Get("kubeconfig"), "ambient kubeconfig by default")
 	assert.Equal(t, "existing/local", prov.Get("clusterIdentifier"))
+	assert.Equal(t, true, prov.Get("enableConfigMapMutable"))
 }
 
 func TestExistingModeUsesConfiguredKubeconfigAndContext(t *testing.T) {

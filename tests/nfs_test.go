@@ -37,9 +37,11 @@ func assertStaticNFSVolume(t *testing.T, g *harness.Graph, server, path string) 
 	assert.Equal(t, []any{"ReadWriteMany"}, pvc.Get("spec.accessModes"))
 	assert.Equal(t, "wso2-apim", pvc.Get("metadata.namespace"))
 
-	// API Manager mounts the claim at the shared directories.
+	// API Manager mounts the claim at the shared directories, and depends on it so that a
+	// destroy deletes the pods before the claim they hold.
 	for _, d := range []string{"apim-cp", "apim-gw"} {
 		dep := g.Find(typeDeployment, d)
+		assert.True(t, g.DependsOn(dep, pvc), "%s must be deleted before the claim it mounts", d)
 		vols := dep.Get("spec.template.spec.volumes").([]any)
 		var claims []any
 		for _, v := range vols {

@@ -35,8 +35,10 @@ type JDBCDriver struct {
 
 // SharedVolume mounts a directory of a ReadWriteMany claim at a directory of the server home.
 type SharedVolume struct {
-	// ClaimName is the PersistentVolumeClaim.
-	ClaimName string
+	// Claim is the PersistentVolumeClaim's name. Pass the claim resource's output (e.g.
+	// nfs.FileServer.Claim): the Deployment then depends on it, so it is created first and,
+	// more important, deleted last (a claim in use cannot be deleted).
+	Claim pulumi.StringInput
 	// SubPath is the directory inside the claim, e.g. "tenants"; empty mounts its root.
 	SubPath string
 	// Path is relative to the server home, e.g. "repository/tenants".

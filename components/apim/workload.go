@@ -135,7 +135,7 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 			// once at start, which would make a snapshot instead of a live shared directory.
 			MountPath: pulumi.String(path.Join(w.ServerHome, sv.Path))})
 		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(vol),
-			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: pulumi.String(sv.ClaimName)}})
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: sv.Claim}})
 	}
 
 	if w.LogsVolume != "" {

@@ -52,6 +52,12 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// The kubeconfig changes whenever GKE rotates the CA or the endpoint moves; without a
 		// stable identifier every Kubernetes resource would be replaced with the provider.
 		ClusterIdentifier: cluster.ID().ToStringOutput(),
+		// Update ConfigMaps and Secrets in place. The provider otherwise replaces them on any
+		// change, and a fixed-name replacement is delete-before-replace, which deletes every
+		// Deployment that refers to them first: downtime. Pods roll through their checksum
+		// annotations instead.
+		EnableConfigMapMutable: pulumi.Bool(true),
+		EnableSecretMutable:    pulumi.Bool(true),
 	}, parent)
 	if err != nil {
 		return nil, err

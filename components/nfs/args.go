@@ -133,4 +133,7 @@ type FileServer struct {
 	ExportPath string
 	// ClaimName is the ReadWriteMany PersistentVolumeClaim workloads mount.
 	ClaimName string
+	// Claim is the claim's name as an output of the claim: mount it through this, so that
+	// the workload is deleted before the claim (see apim.SharedVolume).
+	Claim pulumi.StringOutput
 }

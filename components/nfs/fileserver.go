@@ -43,14 +43,14 @@ func NewFileServer(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		fs.Address, err = newInCluster(ctx, name, a, parent)
 	case BackendStorageClass:
 		fs.Address = pulumi.String("").ToStringOutput()
-		err = newClassClaim(ctx, name, a, labels, parent)
+		fs.Claim, err = newClassClaim(ctx, name, a, labels, parent)
 	}
 	if err != nil {
 		return nil, err
 	}
 
 	if a.Backend != BackendStorageClass {
-		if err := newStaticVolume(ctx, name, a, fs, mountOptions, labels, parent); err != nil {
+		if fs.Claim, err = newStaticVolume(ctx, name, a, fs, mountOptions, labels, parent); err != nil {
 			return nil, err
 		}
 	}
@@ -92,7 +92,7 @@ func (a Args) check() error {
 // newStaticVolume binds a claim to an nfs PersistentVolume by name, with storageClassName ""
 // so no provisioner can grab the claim first. Retain: releasing the claim never deletes data.
 func newStaticVolume(ctx *pulumi.Context, name string, a Args, fs *FileServer, mountOptions []string,
-	labels map[string]string, opts ...pulumi.ResourceOption) error {
+	labels map[string]string, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	protect := pulumi.Protect(*a.Protect)
 	pv, err := corev1.NewPersistentVolume(ctx, name, &corev1.PersistentVolumeArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(a.VolumeName), Labels: pulumi.ToStringMap(labels)},
@@ -109,9 +109,9 @@ func newStaticVolume(ctx *pulumi.Context, name string, a Args, fs *FileServer, m
 		},
 	}, append(opts, protect)...)
 	if err != nil {
-		return err
+		return pulumi.StringOutput{}, err
 	}
-	_, err = corev1.NewPersistentVolumeClaim(ctx, name, &corev1.PersistentVolumeClaimArgs{
+	pvc, err := corev1.NewPersistentVolumeClaim(ctx, name, &corev1.PersistentVolumeClaimArgs{
 		Metadata: kube.Meta(a.ClaimName, a.Namespace, labels),
 		Spec: &corev1.PersistentVolumeClaimSpecArgs{
 			AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteMany")},
@@ -120,11 +120,14 @@ func newStaticVolume(ctx *pulumi.Context, name string, a Args, fs *FileServer, m
 			Resources:        &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(a.Size)}},
 		},
 	}, append(opts, protect)...)
-	return err
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return pvc.Metadata.Name().Elem(), nil
 }
 
-func newClassClaim(ctx *pulumi.Context, name string, a Args, labels map[string]string, opts ...pulumi.ResourceOption) error {
-	_, err := corev1.NewPersistentVolumeClaim(ctx, name, &corev1.PersistentVolumeClaimArgs{
+func newClassClaim(ctx *pulumi.Context, name string, a Args, labels map[string]string, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	pvc, err := corev1.NewPersistentVolumeClaim(ctx, name, &corev1.PersistentVolumeClaimArgs{
 		Metadata: kube.Meta(a.ClaimName, a.Namespace, labels),
 		Spec: &corev1.PersistentVolumeClaimSpecArgs{
 			AccessModes:      pulumi.StringArray{pulumi.String("ReadWriteMany")},
@@ -132,5 +135,8 @@ func newClassClaim(ctx *pulumi.Context, name string, a Args, labels map[string]s
 			Resources:        &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(a.Size)}},
 		},
 	}, append(opts, pulumi.Protect(*a.Protect))...)
-	return err
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return pvc.Metadata.Name().Elem(), nil
 }

@@ -27,8 +27,13 @@ func main() { pulumi.Run(program) }
 
 func program(ctx *pulumi.Context) error {
 	cfg := config.New(ctx, "")
-	// An explicit provider for the ambient kubeconfig's current context.
-	k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+	// An explicit provider for the ambient kubeconfig's current context. The components
+	// update their ConfigMaps in place and roll pods by checksum: without these flags the
+	// provider would replace a changed ConfigMap, deleting the Deployments that use it first.
+	k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{
+		EnableConfigMapMutable: pulumi.Bool(true),
+		EnableSecretMutable:    pulumi.Bool(true),
+	})
 	if err != nil {
 		return err
 	}

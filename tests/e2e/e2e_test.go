@@ -101,7 +101,7 @@ func TestLocalStackLifecycle(t *testing.T) {
 	})
 
 	step(t, "5-destroy-leaves-nothing", func(t *testing.T) {
-		_, err := stack.Destroy(ctx, optdestroy.SuppressProgress())
+		_, err := stack.Destroy(ctx, optdestroy.SuppressProgress(), optdestroy.ProgressStreams(os.Stdout))
 		require.NoError(t, err)
 		assertNothingLeft(t, k)
 	})
@@ -125,7 +125,9 @@ func newStack(t *testing.T, ctx context.Context, root string) auto.Stack {
 	stack, err := localstack.Open(ctx, root, t.TempDir(), "e2e-only-passphrase", harness.TestSecrets)
 	require.NoError(t, err)
 	t.Cleanup(func() {
-		_, _ = stack.Destroy(context.Background(), optdestroy.SuppressProgress())
+		if _, err := stack.Destroy(context.Background(), optdestroy.SuppressProgress()); err != nil {
+			t.Logf("cleanup destroy: %v", err)
+		}
 	})
 	return stack
 }

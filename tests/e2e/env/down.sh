@@ -7,7 +7,7 @@ state="${E2E_STATE:?set E2E_STATE to the directory given to up.sh}"
 tac "$state/pids" | while read -r pid name; do
   kill "$pid" 2>/dev/null && echo "[env] stopped $name ($pid)" >&2
 done
-for _ in $(seq 1 20); do
+for _ in $(seq 1 60); do
   alive=0
   while read -r pid _; do kill -0 "$pid" 2>/dev/null && alive=1; done <"$state/pids"
   [ "$alive" = 0 ] && break
