@@ -8,8 +8,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
@@ -52,7 +54,8 @@ func run() error {
 		return err
 	}
 	fmt.Println("\nStack outputs:")
-	for k, v := range res.Outputs {
+	for _, k := range slices.Sorted(maps.Keys(res.Outputs)) {
+		v := res.Outputs[k]
 		if v.Secret {
 			fmt.Printf("  %-22s [secret]\n", k)
 			continue
@@ -65,7 +68,7 @@ func run() error {
 // demoSecrets makes random secrets once and keeps them beside the demo's state, so `down`
 // (and a second `up`) decrypt what `up` wrote.
 func demoSecrets(dir string) (map[string]string, error) {
-	keys := map[string]int{"passphrase": 16, "apimAdminPassword": 12, "apimEncryptionKey": 16, "mysqlRootPassword": 12, "mysqlPassword": 12}
+	keys := map[string]int{"passphrase": 16, "apimAdminPassword": 12, "apimEncryptionKey": 16, "mysqlRootPassword": 12, "mysqlPassword": 12, "analyticsAdminPassword": 12}
 	out := map[string]string{}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -81,6 +84,10 @@ func demoSecrets(dir string) (map[string]string, error) {
 			return nil, err
 		}
 		out[k] = hex.EncodeToString(buf)
+		if k == "analyticsAdminPassword" {
+			// OpenSearch wants upper and lower case, a digit and a symbol.
+			out[k] = "Demo-" + out[k]
+		}
 		if err := os.WriteFile(path, []byte(out[k]), 0o600); err != nil {
 			return nil, err
 		}
