@@ -9,6 +9,7 @@ fmt-check:
 
 vet:
 	go vet ./...
+	go vet -tags e2e ./tests/e2e/
 
 build:
 	go build ./...
