@@ -50,12 +50,15 @@ const (
 const (
 	SecretAnalyticsAdminPassword = "analyticsAdminPassword" // analytics.mode opensearch
 	SecretMoesifKey              = "moesifKey"              // analytics.mode moesif
+	// ingress.tls secret without ingress.tlsSecretName: the PEM certificate chain and key.
+	SecretIngressTLSCertificate = "ingressTlsCertificate"
+	SecretIngressTLSKey         = "ingressTlsKey"
 )
 
 // SecretKeys lists every secret config key the program reads.
 func SecretKeys() []string {
 	return []string{SecretAdminPassword, SecretEncryptionKey, SecretMySQLRootPassword, SecretMySQLPassword,
-		SecretAnalyticsAdminPassword, SecretMoesifKey}
+		SecretAnalyticsAdminPassword, SecretMoesifKey, SecretIngressTLSCertificate, SecretIngressTLSKey}
 }
 
 // requiredSecrets lists the secret keys this configuration needs.
@@ -66,6 +69,9 @@ func (c *Config) requiredSecrets() []string {
 		keys = append(keys, SecretAnalyticsAdminPassword)
 	case analytics.ModeMoesif:
 		keys = append(keys, SecretMoesifKey)
+	}
+	if c.ingressTLSFromConfig() {
+		keys = append(keys, SecretIngressTLSCertificate, SecretIngressTLSKey)
 	}
 	return keys
 }
@@ -280,7 +286,10 @@ type IngressConfig struct {
 	// TLS is managed (Google-managed certificates, mode gke), secret (an existing
 	// kubernetes.io/tls Secret named by tlsSecretName) or none. Defaults to managed on GKE,
 	// none otherwise.
-	TLS           string `json:"tls"`
+	TLS string `json:"tls"`
+	// TLSSecretName names an existing kubernetes.io/tls Secret (e.g. from cert-manager).
+	// Empty with tls secret: the Secret is made from the ingressTlsCertificate and
+	// ingressTlsKey config secrets.
 	TLSSecretName string `json:"tlsSecretName"`
 	// SkipAwait stops Pulumi waiting for a load balancer address, for clusters without an
 	// Ingress controller. Defaults to false.
@@ -313,4 +322,9 @@ type AnalyticsConfig struct {
 	HeapMB    int            `json:"heapMb"`
 	// Protect guards the OpenSearch StatefulSet. Defaults to true.
 	Protect *bool `json:"protect"`
+}
+
+// ingressTLSFromConfig says the ingress certificate comes from config secrets.
+func (c *Config) ingressTLSFromConfig() bool {
+	return c.Ingress.Enabled != nil && *c.Ingress.Enabled && c.Ingress.TLS == "secret" && c.Ingress.TLSSecretName == ""
 }

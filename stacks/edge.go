@@ -52,6 +52,10 @@ func newEdge(ctx *pulumi.Context, cfg *Config, p *platform, w *workloads, namesp
 	if *cfg.Ingress.Enabled {
 		a := cfg.ingressArgs(cp, gw)
 		a.Namespace = namespace
+		if cfg.ingressTLSFromConfig() {
+			a.TLSCertificate = cfg.secret(SecretIngressTLSCertificate)
+			a.TLSKey = cfg.secret(SecretIngressTLSKey)
+		}
 		if w.analytics != nil {
 			e.dashboardsURL = "dashboards." + cfg.APIM.Domain
 			a.Extra = append(a.Extra, ingress.Route{Host: e.dashboardsURL, Backend: ingress.Backend{

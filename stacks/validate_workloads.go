@@ -187,8 +187,10 @@ func validateIngress(p *problems, c *Config) {
 	if i.TLS == ingress.TLSManaged && c.Cluster.Mode != ModeGKE {
 		p.addf("ingress.tls", "%q needs cluster.mode gke (Google-managed certificates); use secret or none", i.TLS)
 	}
-	if i.TLS == ingress.TLSSecret && i.TLSSecretName == "" {
-		p.addf("ingress.tlsSecretName", "missing; ingress.tls secret needs the name of a kubernetes.io/tls Secret in %s", c.Cluster.Namespace)
+	for _, key := range []string{SecretIngressTLSCertificate, SecretIngressTLSKey} {
+		if v, ok := c.secrets[key]; ok && !strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN ") {
+			p.addf(key, "the value is not PEM; want the -----BEGIN ...----- text of the file")
+		}
 	}
 	p.matches("ingress.className", i.ClassName, dnsLabelRe, "an IngressClass name such as nginx")
 	p.matches("publisher.image", c.Publisher.Image, imageRe, "an image reference with python3")

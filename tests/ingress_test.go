@@ -105,9 +105,24 @@ func TestIngressValidation(t *testing.T) {
 	_, err := harness.Run(stacksProgram, "local", harness.Options{Set: map[string]any{"ingress.tls": "managed"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `ingress.tls: "managed" needs cluster.mode gke (Google-managed certificates); use secret or none`)
-	_, err = harness.Run(stacksProgram, "dev", harness.Options{Set: map[string]any{"ingress.tls": "secret"}})
+	_, err = harness.Run(stacksProgram, "dev", harness.Options{Set: map[string]any{"ingress.tls": "secret"},
+		Secrets: without(without(harness.TestSecrets, "ingressTlsCertificate"), "ingressTlsKey")})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "ingress.tlsSecretName: missing; ingress.tls secret needs the name of a kubernetes.io/tls Secret in wso2-apim")
+	assert.Contains(t, err.Error(), "ingressTlsCertificate: missing; set it with `pulumi config set --secret ingressTlsCertificate <value>`")
+	_, err = harness.Run(stacksProgram, "dev", harness.Options{Set: map[string]any{"ingress.tls": "secret"},
+		Secrets: with(harness.TestSecrets, "ingressTlsKey", "not a key")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ingressTlsKey: the value is not PEM; want the -----BEGIN ...----- text of the file")
+}
+
+func TestIngressTLSFromConfigSecrets(t *testing.T) {
+	g := run(t, "local", map[string]any{"ingress.tls": "secret"})
+	secret := g.Find(typeSecret, "ingress-tls")
+	require.NotNil(t, secret)
+	assert.Equal(t, "kubernetes.io/tls", secret.Get("type"))
+	assert.True(t, secret.IsSecret("stringData.tls.crt"))
+	assert.True(t, secret.IsSecret("stringData.tls.key"))
+	assert.Equal(t, "ingress-tls", g.Find(typeIngress, "ingress-gateway").Get("spec.tls.0.secretName"))
 }
 
 func TestSamplePublisherJob(t *testing.T) {

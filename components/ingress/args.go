@@ -56,8 +56,10 @@ type Args struct {
 	ClassName string
 	// TLS is managed, secret or none. Defaults to managed (gke) or none (class).
 	TLS string
-	// TLSSecretName names the kubernetes.io/tls Secret (TLS secret).
-	TLSSecretName string
+	// TLSSecretName names an existing kubernetes.io/tls Secret (TLS secret). When empty,
+	// TLSCertificate and TLSKey (PEM, secrets) are stored in a Secret the component creates.
+	TLSSecretName          string
+	TLSCertificate, TLSKey pulumi.StringInput
 	// AffinityCookieTTLSeconds keeps a portal user on one control plane pod, which login
 	// needs. Defaults to 3600.
 	AffinityCookieTTLSeconds int

@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -31,6 +32,22 @@ func NewIngress(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		return nil, err
 	}
 	parent := pulumi.Parent(ing)
+	if a.TLS == TLSSecret && a.TLSSecretName == "" {
+		if a.TLSCertificate == nil || a.TLSKey == nil {
+			return nil, fmt.Errorf("ingress %q: TLS secret needs TLSSecretName, or TLSCertificate and TLSKey", name)
+		}
+		a.TLSSecretName = name + "-tls"
+		if _, err := corev1.NewSecret(ctx, name+"-tls", &corev1.SecretArgs{
+			Metadata: kube.Meta(a.TLSSecretName, a.Namespace, labels()),
+			Type:     pulumi.String("kubernetes.io/tls"),
+			StringData: pulumi.StringMap{
+				"tls.crt": pulumi.ToSecret(a.TLSCertificate).(pulumi.StringOutput),
+				"tls.key": pulumi.ToSecret(a.TLSKey).(pulumi.StringOutput),
+			},
+		}, parent); err != nil {
+			return nil, err
+		}
+	}
 	var err error
 	if a.Mode == ModeGKE {
 		err = newGKE(ctx, name, a, ing, parent)

@@ -33,6 +33,8 @@ var TestSecrets = map[string]string{
 	// OpenSearch wants upper and lower case, a digit and a symbol.
 	"analyticsAdminPassword": "Test-Analytics-Pw-1-DO-NOT-USE",
 	"moesifKey":              "test-moesif-key-DO-NOT-USE",
+	"ingressTlsCertificate":  "-----BEGIN CERTIFICATE-----\ntest-cert-DO-NOT-USE\n-----END CERTIFICATE-----\n",
+	"ingressTlsKey":          "-----BEGIN PRIVATE KEY-----\ntest-key-DO-NOT-USE\n-----END PRIVATE KEY-----\n",
 }
 
 // Run runs program as stack `stack` of the project in the repository root, with that stack's
