@@ -33,7 +33,7 @@ func (c *Config) nfsArgs() nfs.Args {
 		ServerImage:  n.ServerImage,
 		StorageClass: n.StorageClass,
 		Size:         n.Size,
-		Directories:  sortedKeys(SharedDirectories),
+		Directories:  kube.SortedKeys(SharedDirectories),
 		VolumeName:   "apim-shared-" + c.Cluster.Namespace,
 		Protect:      n.Protect,
 	}
@@ -47,7 +47,7 @@ func (c *Config) nfsArgs() nfs.Args {
 // sharedVolumes are the mounts API Manager pods get from the file server's claim.
 func sharedVolumes(claim pulumi.StringInput) []apim.SharedVolume {
 	var out []apim.SharedVolume
-	for _, sub := range sortedKeys(SharedDirectories) {
+	for _, sub := range kube.SortedKeys(SharedDirectories) {
 		out = append(out, apim.SharedVolume{Claim: claim, SubPath: sub, Path: SharedDirectories[sub]})
 	}
 	return out

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/wso2-k8s/apim-gke/components/kube"
 )
 
 // problems collects validation messages of the form "<key>: <bad value> <what is valid>".
@@ -113,12 +115,12 @@ func validateGKE(p *problems, c *ClusterConfig) {
 		"cluster.network.serviceCidr": eff.ServiceCIDR,
 	}
 	parsed := map[string]netip.Prefix{}
-	for _, key := range sortedKeys(ranges) {
+	for _, key := range kube.SortedKeys(ranges) {
 		if pfx, ok := p.cidr(key, ranges[key]); ok {
 			parsed[key] = pfx
 		}
 	}
-	keys := sortedKeys(parsed)
+	keys := kube.SortedKeys(parsed)
 	for i := range keys {
 		for _, other := range keys[i+1:] {
 			if parsed[keys[i]].Overlaps(parsed[other]) {
@@ -169,19 +171,10 @@ func validateLimits(p *problems, minKey string, min *int, maxKey string, max *in
 }
 
 func validateLabels(p *problems, key string, labels map[string]string) {
-	for _, k := range sortedKeys(labels) {
+	for _, k := range kube.SortedKeys(labels) {
 		p.matches(key, k, labelKeyRe, "label keys of lower-case letters, digits, '_' or '-', starting with a letter, at most 63 characters")
 		if !labelValueRe.MatchString(labels[k]) {
 			p.addf(key+"."+k, "%q is not valid; want lower-case letters, digits, '_' or '-', at most 63 characters", labels[k])
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -155,7 +155,7 @@ func validateNFS(p *problems, c *Config) {
 	a := c.nfsArgs()
 	if n.Backend == nfs.BackendFilestore {
 		if min, ok := nfs.TierMinimumGB[a.Tier]; !ok {
-			p.addf("nfs.tier", "%q is not valid; use one of %s", a.Tier, strings.Join(sortedKeys(nfs.TierMinimumGB), ", "))
+			p.addf("nfs.tier", "%q is not valid; use one of %s", a.Tier, strings.Join(kube.SortedKeys(nfs.TierMinimumGB), ", "))
 		} else if a.CapacityGB < min {
 			p.addf("nfs.capacityGb", "%d is below the %s tier's minimum of %d GB; raise it or choose another tier", a.CapacityGB, a.Tier, min)
 		}

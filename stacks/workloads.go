@@ -154,7 +154,7 @@ func newWorkloads(ctx *pulumi.Context, cfg *Config, p *platform) (*workloads, er
 	cpArgs.GatewayService = gwArgs.Name
 	cpArgs.AdminPassword = cfg.secret(SecretAdminPassword)
 	cpArgs.EncryptionKey = cfg.secret(SecretEncryptionKey)
-	cpArgs.Credentials = apim.Credentials{}
+	// Again now that the secrets are set: WithDefaults then names the Secret holding them.
 	cpArgs = cpArgs.WithDefaults()
 	if gwArgs.Analytics.Type == analytics.ModeMoesif {
 		gwArgs.Analytics.MoesifKey = kube.SecretRef{Name: cpArgs.Credentials.AdminPassword.Name, Key: apim.MoesifSecretKey}

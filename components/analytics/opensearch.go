@@ -45,7 +45,7 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		return nil, err
 	}
 	parent := pulumi.Parent(an)
-	labels := kube.Labels(a.Name, "analytics-store", imageTagOf(a.Image), nil)
+	labels := kube.Labels(a.Name, "analytics-store", kube.ImageTag(a.Image), nil)
 	selector := kube.Selector(a.Name, "analytics-store")
 	dashSelector := kube.Selector(dash, "analytics-dashboards")
 	meta := func(n string, l map[string]string) *metav1.ObjectMetaArgs { return kube.Meta(n, a.Namespace, l) }
@@ -205,7 +205,7 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 func newDashboards(ctx *pulumi.Context, name string, a Args, an *Analytics, selector map[string]string,
 	meta func(string, map[string]string) *metav1.ObjectMetaArgs, pdb func(string, map[string]string, map[string]string) error,
 	opts ...pulumi.ResourceOption) error {
-	labels := kube.Labels(an.DashboardsService, "analytics-dashboards", imageTagOf(a.DashboardsImage), nil)
+	labels := kube.Labels(an.DashboardsService, "analytics-dashboards", kube.ImageTag(a.DashboardsImage), nil)
 	tcp := &corev1.TCPSocketActionArgs{Port: pulumi.Int(dashboardsPort)}
 	if _, err := appsv1.NewDeployment(ctx, name+"-dashboards", &appsv1.DeploymentArgs{
 		Metadata: meta(an.DashboardsService, labels),
@@ -255,11 +255,4 @@ func newDashboards(ctx *pulumi.Context, name string, a Args, an *Analytics, sele
 		return err
 	}
 	return pdb(an.DashboardsService, selector, labels)
-}
-
-func imageTagOf(image string) string {
-	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
-		return image[i+1:]
-	}
-	return ""
 }

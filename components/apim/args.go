@@ -1,8 +1,6 @@
 package apim
 
 import (
-	"strings"
-
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -121,7 +119,7 @@ func (w Workload) withDefaults(name, repo string) Workload {
 		w.Image = "wso2/" + repo + ":4.7.0"
 	}
 	if w.ServerHome == "" {
-		w.ServerHome = "/home/wso2carbon/" + repo + "-" + imageTag(w.Image)
+		w.ServerHome = "/home/wso2carbon/" + repo + "-" + kube.ImageTag(w.Image)
 	}
 	w.Resources = w.Resources.WithDefaults(kube.Resources{
 		Requests: kube.Compute{CPU: "2", Memory: "2Gi"},
@@ -148,29 +146,22 @@ func (w Workload) withDefaults(name, repo string) Workload {
 
 func (w Workload) missing() []string {
 	var m []string
-	for field, empty := range map[string]bool{
-		"Namespace": w.Namespace == nil, "Credentials": w.Credentials.AdminPassword.Name == "" || w.Credentials.EncryptionKey.Name == "",
-		"Database":           w.Database.Host == "" || w.Database.Username == "" || w.Database.Password.Name == "",
-		"JDBCDriver":         w.JDBCDriver.URL == "" || w.JDBCDriver.SHA256 == "",
-		"ManagementHostname": w.ManagementHostname == "", "GatewayHostname": w.GatewayHostname == "",
+	for _, f := range []struct {
+		field string
+		empty bool
+	}{
+		{"Namespace", w.Namespace == nil},
+		{"Credentials", w.Credentials.AdminPassword.Name == "" || w.Credentials.EncryptionKey.Name == ""},
+		{"Database", w.Database.Host == "" || w.Database.Username == "" || w.Database.Password.Name == ""},
+		{"JDBCDriver", w.JDBCDriver.URL == "" || w.JDBCDriver.SHA256 == ""},
+		{"ManagementHostname", w.ManagementHostname == ""},
+		{"GatewayHostname", w.GatewayHostname == ""},
 	} {
-		if empty {
-			m = append(m, field)
+		if f.empty {
+			m = append(m, f.field)
 		}
 	}
 	return m
-}
-
-// imageTag returns the tag of an image reference ("" for a digest or no tag).
-func imageTag(image string) string {
-	if strings.Contains(image, "@") {
-		return ""
-	}
-	slash := strings.LastIndex(image, "/")
-	if i := strings.LastIndex(image, ":"); i > slash {
-		return image[i+1:]
-	}
-	return ""
 }
 
 // ControlPlaneArgs configures the control plane.

@@ -2,9 +2,7 @@ package apim
 
 import (
 	"fmt"
-	"maps"
 	"path"
-	"slices"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -29,7 +27,7 @@ type workloadSpec struct {
 }
 
 func (s workloadSpec) labels() map[string]string {
-	return kube.Labels(s.w.Name, s.component, imageTag(s.w.Image), s.w.PodLabels)
+	return kube.Labels(s.w.Name, s.component, kube.ImageTag(s.w.Image), s.w.PodLabels)
 }
 
 func (s workloadSpec) selector() map[string]string { return kube.Selector(s.w.Name, s.component) }
@@ -50,7 +48,7 @@ func newWorkload(ctx *pulumi.Context, name string, s workloadSpec, opts ...pulum
 	}
 
 	var ports corev1.ServicePortArray
-	for _, pname := range sortedKeys(s.ports) {
+	for _, pname := range kube.SortedKeys(s.ports) {
 		ports = append(ports, corev1.ServicePortArgs{
 			Name: pulumi.String(pname), Port: pulumi.Int(s.ports[pname]), TargetPort: pulumi.Int(s.ports[pname]),
 		})
@@ -167,7 +165,7 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 	}
 
 	var cports corev1.ContainerPortArray
-	for _, pname := range sortedKeys(s.ports) {
+	for _, pname := range kube.SortedKeys(s.ports) {
 		cports = append(cports, corev1.ContainerPortArgs{Name: pulumi.String(pname), ContainerPort: pulumi.Int(s.ports[pname])})
 	}
 
@@ -233,8 +231,6 @@ mv %[1]s/mysql-connector-j.jar.part %[1]s/mysql-connector-j.jar
 		},
 	}
 }
-
-func sortedKeys(m map[string]int) []string { return slices.Sorted(maps.Keys(m)) }
 
 func sidecars(w Workload) []corev1.ContainerInput {
 	var out []corev1.ContainerInput

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -247,4 +248,16 @@ func NewDrainablePDB(ctx *pulumi.Context, name string, meta *metav1.ObjectMetaAr
 		},
 	}, opts...)
 	return err
+}
+
+// ImageTag returns the tag of an image reference ("" for a digest or no tag), e.g. for the
+// app.kubernetes.io/version label.
+func ImageTag(image string) string {
+	if strings.Contains(image, "@") {
+		return ""
+	}
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		return image[i+1:]
+	}
+	return ""
 }
