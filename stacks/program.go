@@ -1,45 +1,47 @@
 package stacks
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-// Program is the Pulumi program for every stack. It validates the whole config before it
-// registers anything, so a stack with bad config changes nothing.
+	"github.com/wso2-k8s/apim-gke/components/platform"
+)
+
+// Name is the Platform's name in every stack: children are named from it (apim-cp, apim-gw,
+// ...), the GKE cluster defaults to apim-<stack> and the namespace to wso2-apim.
+const Name = "apim"
+
+// Program is the Pulumi program for every stack: the stack's config, decoded and checked as a
+// whole, becomes one Platform, whose outputs become the stack's.
 func Program(ctx *pulumi.Context) error {
-	cfg, err := LoadConfig(ctx)
+	args, err := LoadConfig(ctx, Name)
 	if err != nil {
 		return err
 	}
-	p, err := newPlatform(ctx, cfg)
+	p, err := platform.NewPlatform(ctx, Name, args)
 	if err != nil {
 		return err
 	}
-	w, err := newWorkloads(ctx, cfg, p)
-	if err != nil {
-		return err
+	for name, v := range map[string]pulumi.Input{
+		"clusterName":            p.ClusterName,
+		"clusterEndpoint":        p.ClusterEndpoint,
+		"kubeconfig":             p.Kubeconfig,
+		"namespace":              p.Namespace,
+		"controlPlaneService":    p.ControlPlaneService,
+		"gatewayService":         p.GatewayService,
+		"mysqlService":           p.MySQLService,
+		"managementHost":         p.ManagementHost,
+		"gatewayHost":            p.GatewayHost,
+		"backendURL":             p.BackendURL,
+		"ingressAddress":         p.IngressAddress,
+		"publisherURL":           p.PublisherURL,
+		"devportalURL":           p.DevportalURL,
+		"helloAPIURL":            p.HelloAPIURL,
+		"analyticsDashboardsURL": p.DashboardsURL,
+		"adminUsername":          p.AdminUsername,
+		"adminPassword":          p.AdminPassword,
+		"generatedSecrets":       p.GeneratedSecrets,
+	} {
+		ctx.Export(name, v)
 	}
-	mgmt, gw := cfg.hosts()
-	ctx.Export("namespace", w.namespace.Metadata.Name())
-	ctx.Export("controlPlaneService", pulumi.String(w.controlPlane.Service))
-	ctx.Export("gatewayService", pulumi.String(w.gateway.Service))
-	ctx.Export("mysqlService", pulumi.String(w.database.Host))
-	ctx.Export("managementHost", pulumi.String(mgmt))
-	ctx.Export("gatewayHost", pulumi.String(gw))
-	if w.backend != nil {
-		ctx.Export("backendURL", pulumi.String(w.backend.URL))
-	}
-	if *cfg.Ingress.Enabled {
-		ctx.Export("ingressAddress", w.edge.address)
-		ctx.Export("publisherURL", pulumi.String(w.edge.publisherURL))
-		ctx.Export("devportalURL", pulumi.String(w.edge.devportalURL))
-	}
-	if w.edge.dashboardsURL != "" {
-		ctx.Export("analyticsDashboardsURL", pulumi.String(w.edge.dashboardsURL))
-	}
-	if w.edge.helloURL != "" {
-		ctx.Export("helloAPIURL", pulumi.String(w.edge.helloURL))
-	}
-	ctx.Export("clusterName", p.name)
-	ctx.Export("clusterEndpoint", p.endpoint)
-	ctx.Export("kubeconfig", p.kubeconfig)
 	return nil
 }

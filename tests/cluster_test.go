@@ -22,6 +22,7 @@ const (
 	typeGCPProv   = "pulumi:providers:gcp"
 	typeGKE       = "wso2apim:gke:Cluster"
 	typeNetwork   = "wso2apim:network:Network"
+	typePlatform  = "wso2apim:platform:Platform"
 )
 
 func run(t *testing.T, stack string, set map[string]any) *harness.Graph {
@@ -46,7 +47,7 @@ func TestDevStackCluster(t *testing.T) {
 	assert.Equal(t, "europe-west1-b", cluster.Get("location"), "dev is zonal")
 	assert.Equal(t, false, cluster.Get("deletionProtection"))
 	assert.False(t, cluster.Protect, "dev cluster is not protected")
-	assert.Equal(t, "wso2-apim-dev.svc.id.goog", cluster.Get("workloadIdentityConfig.workloadPool"))
+	assert.Equal(t, harness.TestGCPProject+".svc.id.goog", cluster.Get("workloadIdentityConfig.workloadPool"))
 	assert.Equal(t, true, cluster.Get("enableShieldedNodes"))
 	assert.Equal(t, "VPC_NATIVE", cluster.Get("networkingMode"))
 	assert.Equal(t, "pods", cluster.Get("ipAllocationPolicy.clusterSecondaryRangeName"))
@@ -65,7 +66,7 @@ func TestDevStackCluster(t *testing.T) {
 	assert.Equal(t, true, pool.Get("nodeConfig.spot"))
 	assert.Equal(t, "e2-standard-4", pool.Get("nodeConfig.machineType"))
 	assert.Equal(t, "GKE_METADATA", pool.Get("nodeConfig.workloadMetadataConfig.mode"))
-	assert.Equal(t, "apim-dev-nodes@wso2-apim-dev.iam.gserviceaccount.com", pool.Get("nodeConfig.serviceAccount"))
+	assert.Equal(t, "apim-dev-nodes@"+harness.TestGCPProject+".iam.gserviceaccount.com", pool.Get("nodeConfig.serviceAccount"))
 	assert.Equal(t, true, pool.Get("management.autoRepair"))
 	assert.Equal(t, 1.0, pool.Get("upgradeSettings.maxSurge"))
 	assert.Equal(t, 0.0, pool.Get("upgradeSettings.maxUnavailable"))
@@ -79,8 +80,8 @@ func TestDevStackCluster(t *testing.T) {
 	var roles []string
 	for _, m := range members {
 		roles = append(roles, m.String("role"))
-		assert.Equal(t, "serviceAccount:apim-dev-nodes@wso2-apim-dev.iam.gserviceaccount.com", m.Get("member"))
-		assert.Equal(t, "wso2-apim-dev", m.Get("project"))
+		assert.Equal(t, "serviceAccount:apim-dev-nodes@"+harness.TestGCPProject+".iam.gserviceaccount.com", m.Get("member"))
+		assert.Equal(t, harness.TestGCPProject, m.Get("project"))
 	}
 	assert.ElementsMatch(t, gke.NodeServiceAccountRoles, roles, "node SA has exactly the least-privilege roles")
 	assert.Equal(t, []string{"roles/container.defaultNodeServiceAccount"}, gke.NodeServiceAccountRoles)
@@ -155,12 +156,13 @@ func TestGCPResourcesUseExplicitProviderAndComponents(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			g := run(t, stack, nil)
 			gcpProv := one(t, g, typeGCPProv)
-			assert.Equal(t, "wso2-apim-"+stack, gcpProv.Get("project"))
+			assert.Equal(t, harness.TestGCPProject, gcpProv.Get("project"), "the stack's gcp:project")
+			assert.Equal(t, "europe-west1", gcpProv.Get("region"), "the stack's gcp:region")
 			for _, r := range g.WithPrefix("gcp:") {
 				assert.Equal(t, gcpProv.URN, r.Provider, "%s %s uses the explicit gcp provider", r.Type, r.Name)
 				parent := g.ParentOf(r)
 				require.NotNil(t, parent, "%s %s has a parent component", r.Type, r.Name)
-				assert.Contains(t, []string{typeGKE, typeNetwork, "wso2apim:nfs:FileServer", "wso2apim:ingress:Ingress"}, parent.Type)
+				assert.Contains(t, []string{typeGKE, typeNetwork, "wso2apim:nfs:FileServer", "wso2apim:ingress:Ingress", typePlatform}, parent.Type)
 			}
 			prov := one(t, g, typeK8sProv)
 			assert.Equal(t, typeGKE, g.ParentOf(prov).Type)

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,10 +26,12 @@ func TestInvalidConfigIsRejectedBeforeAnyResource(t *testing.T) {
 			"nodePool.minNodes: 5 is greater than nodePool.maxNodes (2); want nodePool.minNodes <= nodePool.maxNodes", nil},
 		{"unknown mode", "dev", map[string]any{"cluster.mode": "eks"},
 			`cluster.mode: "eks" is not valid; use one of gke, existing`, nil},
-		{"missing project", "dev", map[string]any{"cluster.project": nil},
-			"cluster.project: missing; cluster.mode gke needs the Google Cloud project ID", nil},
-		{"missing region", "prod", map[string]any{"cluster.region": nil},
-			"cluster.region: missing; cluster.mode gke needs a region such as europe-west1", nil},
+		{"missing project", "dev", map[string]any{"gcp:project": nil},
+			"cluster.project: missing; set the Google Cloud project ID: `pulumi config set gcp:project <project-id>` (or cluster.project)", nil},
+		{"missing region", "prod", map[string]any{"gcp:region": nil},
+			"cluster.region: missing; set a region such as europe-west1: `pulumi config set gcp:region <region>` (or cluster.region)", nil},
+		{"bad project", "dev", map[string]any{"cluster.project": "My Project"},
+			`cluster.project: "My Project" is not valid; want a Google Cloud project ID (6-30 lower-case letters, digits or '-')`, nil},
 		{"negative min", "dev", map[string]any{"nodePool.minNodes": -1},
 			"nodePool.minNodes: -1 is not valid; want 0 or more", nil},
 		{"zero max", "dev", map[string]any{"nodePool.minNodes": 0, "nodePool.maxNodes": 0},
@@ -63,8 +66,8 @@ func TestInvalidConfigIsRejectedBeforeAnyResource(t *testing.T) {
 			"nodePool.maxNodes: got a string, want an integer", nil},
 		{"hpa min above max", "prod", map[string]any{"gateway.minReplicas": 5, "gateway.maxReplicas": 3},
 			"gateway.maxReplicas: 3 is not greater than gateway.minReplicas (5); the autoscaler needs room to scale", nil},
-		{"cpu target zero", "dev", map[string]any{"gateway.cpuTargetPercent": 0},
-			"gateway.cpuTargetPercent: 0 is not valid; want 1 to 100", nil},
+		{"cpu target negative", "dev", map[string]any{"gateway.cpuTargetPercent": -5},
+			"gateway.cpuTargetPercent: -5 is not valid; want 1 to 100", nil},
 		{"cpu target above 100", "dev", map[string]any{"gateway.cpuTargetPercent": 150},
 			"gateway.cpuTargetPercent: 150 is not valid; want 1 to 100", nil},
 		{"heap above limit", "dev", map[string]any{"apim.heapMb": 3000},
@@ -75,13 +78,24 @@ func TestInvalidConfigIsRejectedBeforeAnyResource(t *testing.T) {
 			"mysql.resources.requests.cpu: 4 is above mysql.resources.limits.cpu (2); want requests <= limits", nil},
 		{"bad memory quantity", "dev", map[string]any{"apim.resources": map[string]any{"limits": map[string]any{"memory": "3GB"}}},
 			`apim.resources.limits.memory: "3GB" is not a memory quantity such as 2Gi or 512Mi`, nil},
-		{"missing jdbc url", "dev", map[string]any{"apim.jdbcDriver.url": nil},
-			"apim.jdbcDriver.url: missing; want the http(s) URL of mysql-connector-j-<version>.jar (Maven Central's or your mirror's)", nil},
+		{"placeholder jdbc url", "dev", map[string]any{"apim.jdbcDriver.url": "https://artifacts.example.com/maven/mysql-connector-j-9.1.0.jar"},
+			`apim.jdbcDriver.url: "https://artifacts.example.com/maven/mysql-connector-j-9.1.0.jar" is a placeholder (artifacts.example.com is a documentation domain); set your mirror's URL, or remove the setting to download from Maven Central`, nil},
+		{"not a url", "dev", map[string]any{"apim.jdbcDriver.url": "ftp:/mirror"},
+			`apim.jdbcDriver.url: "ftp:/mirror" is not valid; want the http(s) URL of mysql-connector-j-<version>.jar, or nothing for Maven Central's`, nil},
+		{"placeholder jdbc sha", "prod", map[string]any{"apim.jdbcDriver.sha256": strings.Repeat("0", 64)},
+			`apim.jdbcDriver.sha256: "` + strings.Repeat("0", 64) + `" is a placeholder; set the jar's real sha256 (see the README: tools/pin-jdbc-driver.sh), or remove the setting to verify against the repository's checksum file`, nil},
 		{"bad jdbc sha", "dev", map[string]any{"apim.jdbcDriver.sha256": "abc"},
 			`apim.jdbcDriver.sha256: "abc" is not valid; want 64 lower-case hex characters`, nil},
-		{"missing password secret", "dev", nil,
-			"mysqlPassword: missing; set it with `pulumi config set --secret mysqlPassword <value>`",
-			without(harness.TestSecrets, "mysqlPassword")},
+		{"bad jdbc version", "dev", map[string]any{"apim.jdbcDriver.version": "latest"},
+			`apim.jdbcDriver.version: "latest" is not valid; want a Connector/J version such as 9.1.0`, nil},
+		{"digest image without server home", "prod", map[string]any{"apim.image": "wso2/wso2am@sha256:" + strings.Repeat("a", 64)},
+			`apim.serverHome: missing; the product directory cannot be read from image "wso2/wso2am@sha256:` + strings.Repeat("a", 64) + `" (pinned by digest, or a tag without a version): set apim.serverHome to the directory inside the image, e.g. /home/wso2carbon/wso2am-4.7.0`, nil},
+		{"gateway tag without version", "dev", map[string]any{"gateway.image": "wso2/wso2am-universal-gw:latest"},
+			`gateway.serverHome: missing; the product directory cannot be read from image "wso2/wso2am-universal-gw:latest" (pinned by digest, or a tag without a version): set gateway.serverHome to the directory inside the image, e.g. /home/wso2carbon/wso2am-4.7.0`, nil},
+		{"relative server home", "dev", map[string]any{"apim.serverHome": "wso2am-4.7.0"},
+			`apim.serverHome: "wso2am-4.7.0" is not valid; want an absolute path without spaces or quotes`, nil},
+		{"admin name with a quote", "dev", map[string]any{"apim.adminUsername": `ad"min`},
+			`apim.adminUsername: "ad\"min" is not valid; want 3-30 letters, digits, '.', '_', '@' or '-', starting with a letter`, nil},
 		{"plain-text password", "dev", map[string]any{"apimAdminPassword": "plain-text-password"},
 			"apimAdminPassword: is stored in plain text; remove it and set it with `pulumi config set --secret apimAdminPassword <value>`",
 			without(harness.TestSecrets, "apimAdminPassword")},
@@ -108,7 +122,7 @@ func TestInvalidConfigIsRejectedBeforeAnyResource(t *testing.T) {
 
 func TestAllProblemsAreReportedAtOnce(t *testing.T) {
 	_, err := harness.Run(stacks.Program, "dev", harness.Options{Set: map[string]any{
-		"nodePool.minNodes": 5, "nodePool.maxNodes": 2, "cluster.releaseChannel": "beta", "cluster.project": nil,
+		"nodePool.minNodes": 5, "nodePool.maxNodes": 2, "cluster.releaseChannel": "beta", "gcp:project": nil,
 	}})
 	var cfgErr *stacks.ConfigError
 	require.True(t, errors.As(err, &cfgErr))

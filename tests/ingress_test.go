@@ -36,42 +36,52 @@ func TestGKEIngress(t *testing.T) {
 	for stack, domain := range map[string]string{"dev": "dev.apim.example.com", "prod": "apim.example.com"} {
 		t.Run(stack, func(t *testing.T) {
 			g := run(t, stack, nil)
-			ing := g.Find(typeIngress, "ingress")
+			ing := g.Find(typeIngress, "apim-ingress")
 			require.NotNil(t, ing)
 			assert.Equal(t, map[string]string{"am." + domain: "apim-cp:9443", "gw." + domain: "apim-gw:8243",
+				"ws." + domain: "apim-gw:8099", "websub." + domain: "apim-gw:8021",
 				"dashboards." + domain: "opensearch-dashboards:5601"}, rules(t, ing))
 			assert.Equal(t, "gce", ing.Get("metadata.annotations[kubernetes.io/ingress.class]"))
 			addr := one(t, g, "gcp:compute/globalAddress:GlobalAddress")
-			assert.Equal(t, "ingress", ing.Get("metadata.annotations[kubernetes.io/ingress.global-static-ip-name]"), "the reserved address by name")
+			assert.Equal(t, "apim-ingress", ing.Get("metadata.annotations[kubernetes.io/ingress.global-static-ip-name]"), "the reserved address by name")
 			assert.True(t, g.DependsOn(ing, addr))
-			assert.Equal(t, "ingress-frontend", ing.Get("metadata.annotations[networking.gke.io/v1beta1.FrontendConfig]"))
-			fe := g.Find("kubernetes:networking.gke.io/v1beta1:FrontendConfig", "ingress-frontend")
+			assert.Equal(t, "apim-ingress-frontend", ing.Get("metadata.annotations[networking.gke.io/v1beta1.FrontendConfig]"))
+			fe := g.Find("kubernetes:networking.gke.io/v1beta1:FrontendConfig", "apim-ingress-frontend")
 			require.NotNil(t, fe)
 			assert.Equal(t, true, fe.Get("spec.redirectToHttps.enabled"), "HTTP redirects to HTTPS")
-			assert.Equal(t, "ingress-cert", ing.Get("metadata.annotations[networking.gke.io/managed-certificates]"))
-			cert := g.Find("kubernetes:networking.gke.io/v1:ManagedCertificate", "ingress-cert")
+			assert.Equal(t, "apim-ingress-cert", ing.Get("metadata.annotations[networking.gke.io/managed-certificates]"))
+			cert := g.Find("kubernetes:networking.gke.io/v1:ManagedCertificate", "apim-ingress-cert")
 			require.NotNil(t, cert)
-			assert.Equal(t, []any{"am." + domain, "gw." + domain, "dashboards." + domain}, cert.Get("spec.domains"))
-			dash := g.Find("kubernetes:cloud.google.com/v1:BackendConfig", "opensearch-dashboards-lb")
+			assert.Equal(t, []any{"am." + domain, "gw." + domain, "ws." + domain, "websub." + domain, "dashboards." + domain}, cert.Get("spec.domains"))
+			dash := g.Find("kubernetes:cloud.google.com/v1:BackendConfig", "apim-ingress-opensearch-dashboards-http-lb")
 			require.NotNil(t, dash)
 			assert.Equal(t, "HTTP", dash.Get("spec.healthCheck.type"))
 
-			mgmt := g.Find("kubernetes:cloud.google.com/v1:BackendConfig", "apim-cp-lb")
+			mgmt := g.Find("kubernetes:cloud.google.com/v1:BackendConfig", "apim-ingress-apim-cp-https-lb")
 			require.NotNil(t, mgmt)
 			assert.Equal(t, "HTTPS", mgmt.Get("spec.healthCheck.type"))
 			assert.Equal(t, "/api/am/gateway/v2/server-startup-healthcheck", mgmt.Get("spec.healthCheck.requestPath"))
 			assert.Equal(t, 9443.0, mgmt.Get("spec.healthCheck.port"))
 			assert.Equal(t, "GENERATED_COOKIE", mgmt.Get("spec.sessionAffinity.affinityType"), "portal login needs affinity")
-			gwbc := g.Find("kubernetes:cloud.google.com/v1:BackendConfig", "apim-gw-lb")
+			gwbc := g.Find("kubernetes:cloud.google.com/v1:BackendConfig", "apim-ingress-apim-gw-gw-https-lb")
 			require.NotNil(t, gwbc)
 			assert.Nil(t, gwbc.Get("spec.sessionAffinity"), "API traffic spreads over all gateways")
 			assert.Equal(t, 9443.0, gwbc.Get("spec.healthCheck.port"))
+			assert.Equal(t, 300.0, gwbc.Get("spec.timeoutSec"))
+			ws := g.Find("kubernetes:cloud.google.com/v1:BackendConfig", "apim-ingress-apim-gw-websocket-https-lb")
+			require.NotNil(t, ws)
+			assert.Equal(t, 3600.0, ws.Get("spec.timeoutSec"), "a WebSocket connection lives as long as the backend timeout")
+			assert.Equal(t, "/api/am/gateway/v2/server-startup-healthcheck", ws.Get("spec.healthCheck.requestPath"))
 
-			for svc, port := range map[string]string{"apim-cp": "https", "apim-gw": "gw-https"} {
-				s := g.Find(typeService, svc)
-				assert.JSONEq(t, `{"`+port+`":"HTTPS"}`, s.String("metadata.annotations[cloud.google.com/app-protocols]"), svc)
-				assert.JSONEq(t, `{"ports":{"`+port+`":"`+svc+`-lb"}}`, s.String("metadata.annotations[cloud.google.com/backend-config]"), svc)
-				assert.JSONEq(t, `{"ingress":true}`, s.String("metadata.annotations[cloud.google.com/neg]"), svc)
+			cp := g.Find(typeService, "apim-cp")
+			assert.JSONEq(t, `{"https":"HTTPS"}`, cp.String("metadata.annotations[cloud.google.com/app-protocols]"))
+			assert.JSONEq(t, `{"ports":{"https":"apim-cp-https-lb"}}`, cp.String("metadata.annotations[cloud.google.com/backend-config]"))
+			gw := g.Find(typeService, "apim-gw")
+			assert.JSONEq(t, `{"gw-https":"HTTPS","websocket-https":"HTTPS","websub-https":"HTTPS"}`, gw.String("metadata.annotations[cloud.google.com/app-protocols]"))
+			assert.JSONEq(t, `{"ports":{"gw-https":"apim-gw-gw-https-lb","websocket-https":"apim-gw-websocket-https-lb","websub-https":"apim-gw-websub-https-lb"}}`,
+				gw.String("metadata.annotations[cloud.google.com/backend-config]"))
+			for _, s := range []*harness.Resource{cp, gw} {
+				assert.JSONEq(t, `{"ingress":true}`, s.String("metadata.annotations[cloud.google.com/neg]"), s.Name)
 			}
 		})
 	}
@@ -79,11 +89,15 @@ func TestGKEIngress(t *testing.T) {
 
 func TestIngressOnAnExistingCluster(t *testing.T) {
 	g := run(t, "local", nil)
-	mgmt, gw := g.Find(typeIngress, "ingress-management"), g.Find(typeIngress, "ingress-gateway")
+	mgmt, gw := g.Find(typeIngress, "apim-ingress-am"), g.Find(typeIngress, "apim-ingress-gw")
 	require.NotNil(t, mgmt)
 	require.NotNil(t, gw)
 	assert.Equal(t, map[string]string{"am.apim.localtest.me": "apim-cp:9443", "gw.apim.localtest.me": "apim-gw:8243"}, rules(t, mgmt, gw))
-	dash := g.Find(typeIngress, "ingress-opensearch-dashboards")
+	ws := g.Find(typeIngress, "apim-ingress-ws")
+	require.NotNil(t, ws)
+	assert.Equal(t, map[string]string{"ws.apim.localtest.me": "apim-gw:8099"}, rules(t, ws))
+	assert.Equal(t, "3600", ws.Get("metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]"), "WebSocket connections stay open")
+	dash := g.Find(typeIngress, "apim-ingress-dashboards")
 	require.NotNil(t, dash)
 	assert.Equal(t, map[string]string{"dashboards.apim.localtest.me": "opensearch-dashboards:5601"}, rules(t, dash))
 	assert.Nil(t, dash.Get("metadata.annotations[nginx.ingress.kubernetes.io/backend-protocol]"), "Dashboards speaks HTTP")
@@ -98,17 +112,17 @@ func TestIngressOnAnExistingCluster(t *testing.T) {
 	assert.Nil(t, g.Find(typeService, "apim-cp").Get("metadata.annotations"), "no GKE annotations off GKE")
 
 	withTLS := run(t, "local", map[string]any{"ingress.tls": "secret", "ingress.tlsSecretName": "apim-tls"})
-	assert.Equal(t, "apim-tls", withTLS.Find(typeIngress, "ingress-management").Get("spec.tls.0.secretName"))
+	assert.Equal(t, "apim-tls", withTLS.Find(typeIngress, "apim-ingress-am").Get("spec.tls.0.secretName"))
 }
 
 func TestIngressValidation(t *testing.T) {
 	_, err := harness.Run(stacksProgram, "local", harness.Options{Set: map[string]any{"ingress.tls": "managed"}})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `ingress.tls: "managed" needs cluster.mode gke (Google-managed certificates); use secret or none`)
+	assert.Contains(t, err.Error(), `ingress.tls: "managed" needs GKE's load balancer (Google-managed certificates); use secret or none`)
 	_, err = harness.Run(stacksProgram, "dev", harness.Options{Set: map[string]any{"ingress.tls": "secret"},
 		Secrets: without(without(harness.TestSecrets, "ingressTlsCertificate"), "ingressTlsKey")})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "ingressTlsCertificate: missing; set it with `pulumi config set --secret ingressTlsCertificate <value>`")
+	assert.Contains(t, err.Error(), "ingress.tlsSecretName: missing; ingress.tls secret needs an existing kubernetes.io/tls Secret's name, or the ingressTlsCertificate and ingressTlsKey secrets")
 	_, err = harness.Run(stacksProgram, "dev", harness.Options{Set: map[string]any{"ingress.tls": "secret"},
 		Secrets: with(harness.TestSecrets, "ingressTlsKey", "not a key")})
 	require.Error(t, err)
@@ -117,12 +131,12 @@ func TestIngressValidation(t *testing.T) {
 
 func TestIngressTLSFromConfigSecrets(t *testing.T) {
 	g := run(t, "local", map[string]any{"ingress.tls": "secret"})
-	secret := g.Find(typeSecret, "ingress-tls")
+	secret := g.Find(typeSecret, "apim-ingress-tls")
 	require.NotNil(t, secret)
 	assert.Equal(t, "kubernetes.io/tls", secret.Get("type"))
 	assert.True(t, secret.IsSecret("stringData.tls.crt"))
 	assert.True(t, secret.IsSecret("stringData.tls.key"))
-	assert.Equal(t, "ingress-tls", g.Find(typeIngress, "ingress-gateway").Get("spec.tls.0.secretName"))
+	assert.Equal(t, "apim-ingress-tls", g.Find(typeIngress, "apim-ingress-gw").Get("spec.tls.0.secretName"))
 }
 
 func TestSamplePublisherJob(t *testing.T) {

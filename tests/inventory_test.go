@@ -70,7 +70,7 @@ func TestInventoryDetectsChanges(t *testing.T) {
 	without := strings.Join(run(t, "dev", map[string]any{"backend.enabled": false}).Inventory(), "\n") + "\n"
 	added, removed := lineDiff(string(want), without)
 	assert.Empty(t, added)
-	assert.Contains(t, removed, "kubernetes:apps/v1:Deployment hello parent=wso2apim:backend:Backend::hello")
-	assert.Contains(t, string(want), "kubernetes:apps/v1:Deployment hello parent=wso2apim:backend:Backend::hello")
-	assert.NotContains(t, without, "Deployment hello")
+	assert.Contains(t, removed, "kubernetes:apps/v1:Deployment apim-hello parent=wso2apim:backend:Backend::apim-hello")
+	assert.Contains(t, string(want), "kubernetes:apps/v1:Deployment apim-hello parent=wso2apim:backend:Backend::apim-hello")
+	assert.NotContains(t, without, "Deployment apim-hello")
 }

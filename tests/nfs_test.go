@@ -22,7 +22,7 @@ const (
 
 func assertStaticNFSVolume(t *testing.T, g *harness.Graph, server, path string) {
 	t.Helper()
-	pv := g.Find(typePV, "nfs")
+	pv := g.Find(typePV, "apim-nfs")
 	require.NotNil(t, pv)
 	assert.Equal(t, server, pv.Get("spec.nfs.server"))
 	assert.Equal(t, path, pv.Get("spec.nfs.path"))
@@ -30,7 +30,7 @@ func assertStaticNFSVolume(t *testing.T, g *harness.Graph, server, path string) 
 	assert.Equal(t, "Retain", pv.Get("spec.persistentVolumeReclaimPolicy"), "releasing the claim never deletes data")
 	assert.Equal(t, "", pv.Get("spec.storageClassName"))
 
-	pvc := g.Find(typePVC, "nfs")
+	pvc := g.Find(typePVC, "apim-nfs")
 	require.NotNil(t, pvc)
 	assert.Equal(t, pv.Get("metadata.name"), pvc.Get("spec.volumeName"), "the claim binds to this volume by name")
 	assert.Equal(t, "", pvc.Get("spec.storageClassName"), "no provisioner may take the claim")
@@ -91,24 +91,24 @@ func TestNFSOnFilestore(t *testing.T) {
 	assert.Equal(t, []any{"10.10.0.0/20", "10.16.0.0/14"}, fs.Get("fileShares.nfsExportOptions.0.ipRanges"))
 	assert.Equal(t, 10001.0, fs.Get("fileShares.nfsExportOptions.0.anonUid"))
 	assert.True(t, fs.Protect, "prod data is protected")
-	assert.True(t, g.Find(typePV, "nfs").Protect)
-	assert.True(t, g.Find(typePVC, "nfs").Protect)
+	assert.True(t, g.Find(typePV, "apim-nfs").Protect)
+	assert.True(t, g.Find(typePVC, "apim-nfs").Protect)
 	assert.Empty(t, g.OfType(typeInstance))
 	assertStaticNFSVolume(t, g, "10.200.0.2", "/apim")
 }
 
 func TestNFSInCluster(t *testing.T) {
 	g := run(t, "local", nil)
-	server := g.Find(typeDeployment, "nfs-server")
+	server := g.Find(typeDeployment, "apim-nfs-server")
 	require.NotNil(t, server)
 	assert.Equal(t, "wso2-apim-nfs", server.Get("metadata.namespace"), "the privileged server is kept out of the restricted namespace")
-	assert.Equal(t, "privileged", g.Find(typeNamespace, "nfs-namespace").Get("metadata.labels[pod-security.kubernetes.io/enforce]"))
+	assert.Equal(t, "privileged", g.Find(typeNamespace, "apim-nfs-ns").Get("metadata.labels[pod-security.kubernetes.io/enforce]"))
 	assert.Equal(t, "Recreate", server.Get("spec.strategy.type"), "its disk is ReadWriteOnce")
-	claim := g.Find(typePVC, "nfs-server")
+	claim := g.Find(typePVC, "apim-nfs-server")
 	require.NotNil(t, claim)
 	assert.Equal(t, []any{"ReadWriteOnce"}, claim.Get("spec.accessModes"))
 	assert.Nil(t, claim.Get("spec.storageClassName"), "the cluster's default class")
-	np := g.Find(typeNetPol, "nfs-server")
+	np := g.Find(typeNetPol, "apim-nfs-server")
 	require.NotNil(t, np)
 	assert.Equal(t, "10.0.0.0/8", np.Get("spec.ingress.0.from.0.ipBlock.cidr"))
 	assertStaticNFSVolume(t, g, "10.96.0.50", "/")
@@ -117,11 +117,11 @@ func TestNFSInCluster(t *testing.T) {
 func TestNFSWithAStorageClass(t *testing.T) {
 	g := run(t, "local", map[string]any{"nfs.backend": "storage-class", "nfs.storageClass": "filestore-rwx"})
 	assert.Empty(t, g.OfType(typePV))
-	pvc := g.Find(typePVC, "nfs")
+	pvc := g.Find(typePVC, "apim-nfs")
 	require.NotNil(t, pvc)
 	assert.Equal(t, "filestore-rwx", pvc.Get("spec.storageClassName"))
 	assert.Equal(t, []any{"ReadWriteMany"}, pvc.Get("spec.accessModes"))
-	assert.Nil(t, g.Find(typeDeployment, "nfs-server"))
+	assert.Nil(t, g.Find(typeDeployment, "apim-nfs-server"))
 }
 
 // The file server's cloud resources need the network only: they are built while GKE builds
@@ -142,7 +142,7 @@ func TestFileServerDoesNotWaitForTheCluster(t *testing.T) {
 			assert.False(t, g.DependsOn(r, pool), "%s %s waits for the node pool", r.Type, r.Name)
 		}
 		// The Kubernetes side has to wait for the cluster, through its provider.
-		assert.True(t, g.DependsOn(g.Find(typePV, "nfs"), cluster), stack)
+		assert.True(t, g.DependsOn(g.Find(typePV, "apim-nfs"), cluster), stack)
 	}
 }
 

@@ -42,8 +42,8 @@ func TestExactKubernetesObjectsPerComponent(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			g := run(t, stack, nil)
 			assert.Equal(t, sortedCopy([]string{
-				typeConfigMap + " mysql-initdb", typeSecret + " mysql-credentials", typeStatefulSet + " mysql",
-				typeService + " mysql", typeNetPol + " mysql",
+				typeConfigMap + " apim-mysql-initdb", typeSecret + " apim-mysql-credentials", typeStatefulSet + " apim-mysql",
+				typeService + " apim-mysql", typeNetPol + " apim-mysql",
 			}), children(g, "wso2apim:mysql:MySQL"))
 			assert.Equal(t, sortedCopy([]string{
 				typeSecret + " apim-cp-credentials", typeConfigMap + " apim-cp-conf", typeService + " apim-cp",
@@ -54,9 +54,9 @@ func TestExactKubernetesObjectsPerComponent(t *testing.T) {
 				typePDB + " apim-gw", typeHPA + " apim-gw",
 			}), children(g, "wso2apim:apim:Gateway"))
 			assert.Equal(t, sortedCopy([]string{
-				typeDeployment + " hello", typeService + " hello", typePDB + " hello",
+				typeDeployment + " apim-hello", typeService + " apim-hello", typePDB + " apim-hello",
 			}), children(g, "wso2apim:backend:Backend"))
-			ns := g.Find(typeNamespace, "namespace")
+			ns := g.Find(typeNamespace, "apim-ns")
 			require.NotNil(t, ns)
 			assert.Equal(t, "wso2-apim", ns.Get("metadata.name"))
 			assert.Equal(t, "restricted", ns.Get("metadata.labels[pod-security.kubernetes.io/enforce]"))
@@ -99,7 +99,7 @@ func TestAPIMWorkloadsRollWithoutDowntime(t *testing.T) {
 			}
 			assert.NotNil(t, d.Get(c+"lifecycle.preStop"), name)
 			assert.Equal(t, 60.0, d.Get("spec.template.spec.terminationGracePeriodSeconds"), name)
-			assert.Equal(t, "2", d.Get(c+"resources.requests.cpu"), name)
+			assert.Equal(t, map[string]string{"dev": "1", "prod": "2"}[stack], d.Get(c+"resources.requests.cpu"), name+": dev halves the request so that its pool fits")
 			assert.Equal(t, "2Gi", d.Get(c+"resources.requests.memory"), name)
 			assert.Equal(t, "3", d.Get(c+"resources.limits.cpu"), name)
 			assert.Equal(t, "3Gi", d.Get(c+"resources.limits.memory"), name)
@@ -176,7 +176,7 @@ func TestPodDisruptionBudgetsNeverBlockDrains(t *testing.T) {
 
 func TestNetworkPolicies(t *testing.T) {
 	g := run(t, "prod", nil)
-	db := g.Find(typeNetPol, "mysql")
+	db := g.Find(typeNetPol, "apim-mysql")
 	require.NotNil(t, db)
 	assert.Equal(t, []any{"Ingress"}, db.Get("spec.policyTypes"))
 	from := db.Get("spec.ingress.0.from").([]any)
@@ -245,7 +245,7 @@ func TestSecretsOnlyInSecrets(t *testing.T) {
 
 func TestMySQL(t *testing.T) {
 	g := run(t, "prod", nil)
-	sts := g.Find(typeStatefulSet, "mysql")
+	sts := g.Find(typeStatefulSet, "apim-mysql")
 	require.NotNil(t, sts)
 	assert.True(t, sts.Protect, "prod database is protected")
 	assert.Equal(t, "mysql:8.4", sts.Get("spec.template.spec.containers.0.image"))
@@ -255,13 +255,13 @@ func TestMySQL(t *testing.T) {
 	assert.Equal(t, "premium-rwo", sts.Get("spec.volumeClaimTemplates.0.spec.storageClassName"))
 	assert.NotNil(t, sts.Get("spec.template.spec.containers.0.readinessProbe"))
 	assert.NotNil(t, sts.Get("spec.template.spec.containers.0.livenessProbe"))
-	initdb := g.Find(typeConfigMap, "mysql-initdb").String("data[01-apim-databases.sh]")
+	initdb := g.Find(typeConfigMap, "apim-mysql-initdb").String("data[01-apim-databases.sh]")
 	assert.Contains(t, initdb, "CREATE DATABASE IF NOT EXISTS apim_db")
 	assert.Contains(t, initdb, "CREATE DATABASE IF NOT EXISTS shared_db")
 	assert.Contains(t, initdb, "apimgt-mysql.sql")
 
 	dev := run(t, "dev", nil)
-	assert.False(t, dev.Find(typeStatefulSet, "mysql").Protect, "dev database is not protected")
+	assert.False(t, dev.Find(typeStatefulSet, "apim-mysql").Protect, "dev database is not protected")
 }
 
 func TestWorkloadsUseTheClusterProvider(t *testing.T) {

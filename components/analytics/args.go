@@ -4,6 +4,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
 // Modes (the stack's analytics.mode; the component itself is only for opensearch).
@@ -20,37 +21,63 @@ const (
 )
 
 // Args configures the OpenSearch analytics stack. Zero values are replaced by the defaults in
-// WithDefaults.
+// WithDefaults. The JSON names are the settings of a stack's `analytics` config key.
 type Args struct {
 	// Namespace to deploy into. Required.
-	Namespace pulumi.StringInput
+	Namespace pulumi.StringInput `json:"-"`
 	// Name of the OpenSearch StatefulSet and Service. Defaults to "opensearch".
-	Name string
+	Name string `json:"-"`
 	// Replicas is 1 (a single node) or an odd number of at least 3 (a cluster with a
 	// quorum of cluster managers). Defaults to 1.
-	Replicas int
+	Replicas int `json:"replicas"`
 	// Image and DashboardsImage default to OpenSearch 2.19.1.
-	Image, DashboardsImage string
+	Image           string `json:"image"`
+	DashboardsImage string `json:"dashboardsImage"`
 	// ShipperImage is Fluent Bit. Defaults to fluent/fluent-bit:3.2.2.
-	ShipperImage string
+	ShipperImage string `json:"shipperImage"`
 	// AdminPassword of OpenSearch's security plugin. Required; a secret.
-	AdminPassword pulumi.StringInput
+	AdminPassword pulumi.StringInput `json:"-"`
 	// StorageSize per node. Defaults to 20Gi. StorageClass defaults to the cluster's.
-	StorageSize, StorageClass string
-	// Resources per OpenSearch node. Default to requests 500m/2Gi, limits 2/2Gi; the heap is
-	// half the memory limit.
-	Resources kube.Resources
-	// HeapMB of OpenSearch. Defaults to 1024.
-	HeapMB int
+	StorageSize  string `json:"storageSize"`
+	StorageClass string `json:"storageClass"`
+	// Resources per OpenSearch node. Default to requests 500m/2Gi, limits 2/2Gi.
+	Resources kube.Resources `json:"resources"`
+	// HeapMB of OpenSearch, at most 75% of the memory limit (OpenSearch wants about half).
+	// Defaults to 1024.
+	HeapMB int `json:"heapMb"`
 	// ShipperClients are the pods (gateways with the shipper sidecar) that may write to
 	// OpenSearch; Dashboards may too. Nobody else reaches it.
-	ShipperClients []map[string]string
+	ShipperClients []map[string]string `json:"-"`
 	// Protect guards the StatefulSet. Defaults to true.
-	Protect *bool
+	Protect *bool `json:"protect"`
 	// DashboardsServiceAnnotations are put on the Dashboards Service (e.g. for a load
 	// balancer, see ingress.HTTPServiceAnnotations).
-	DashboardsServiceAnnotations map[string]string
+	DashboardsServiceAnnotations map[string]string `json:"-"`
 }
+
+// DashboardsName is the Dashboards Deployment's and Service's name.
+func (a Args) DashboardsName() string { return a.Name + "-dashboards" }
+
+// Validate checks defaulted args; key prefixes every message (e.g. "analytics").
+func (a Args) Validate(key string) validate.Problems {
+	var p validate.Problems
+	k := func(name string) string { return validate.Key(key, name) }
+	if r := a.Replicas; r < 1 || (r > 1 && (r < 3 || r%2 == 0)) {
+		p.Addf(k("replicas"), "%d is not valid; want 1 (a single node) or an odd number of at least 3, so the cluster managers keep a quorum", r)
+	}
+	p.Resources(k("resources"), a.Resources)
+	if limit, err := kube.MemoryBytes(a.Resources.Limits.Memory); err == nil && int64(a.HeapMB)<<20 > limit*3/4 {
+		p.Addf(k("heapMb"), "%d MiB does not fit %s.limits.memory (%s); OpenSearch wants the heap at about half the memory", a.HeapMB, k("resources"), a.Resources.Limits.Memory)
+	}
+	p.Quantity(k("storageSize"), a.StorageSize, "20Gi")
+	p.Image(k("image"), a.Image, "opensearchproject/opensearch:2.19.1")
+	p.Image(k("dashboardsImage"), a.DashboardsImage, "opensearchproject/opensearch-dashboards:2.19.1")
+	p.Image(k("shipperImage"), a.ShipperImage, "fluent/fluent-bit:3.2.2")
+	return p
+}
+
+// DashboardsResources are what OpenSearch Dashboards requests and may use.
+var DashboardsResources = kube.Resources{Requests: kube.Compute{CPU: "100m", Memory: "512Mi"}, Limits: kube.Compute{CPU: "1", Memory: "1Gi"}}
 
 // DashboardsPort is where OpenSearch Dashboards listens (plain HTTP).
 const DashboardsPort = 5601

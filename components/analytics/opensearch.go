@@ -26,13 +26,14 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		return nil, fmt.Errorf("analytics %q: args are required", name)
 	}
 	a := args.WithDefaults()
+	p := a.Validate("")
 	if a.Namespace == nil || a.AdminPassword == nil {
-		return nil, fmt.Errorf("analytics %q: Namespace and AdminPassword are required", name)
+		p.Addf("args", "Namespace and AdminPassword are required")
 	}
-	if a.Replicas != 1 && (a.Replicas < 3 || a.Replicas%2 == 0) {
-		return nil, fmt.Errorf("analytics %q: Replicas %d: want 1, or an odd number of at least 3", name, a.Replicas)
+	if err := p.Err(fmt.Sprintf("analytics %q", name)); err != nil {
+		return nil, err
 	}
-	dash := a.Name + "-dashboards"
+	dash := a.DashboardsName()
 	an := &Analytics{
 		Endpoint:          fmt.Sprintf("https://%s:%d", a.Name, httpPort),
 		Credentials:       kube.SecretRef{Name: a.Name + "-credentials", Key: "admin-password"},
@@ -68,10 +69,10 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 
 	headless := a.Name + "-headless"
 	for _, svc := range []struct {
-		name     string
-		headless bool
-		ports    map[string]int
-	}{{a.Name, false, map[string]int{"http": httpPort}}, {headless, true, map[string]int{"http": httpPort, "transport": transportPort}}} {
+		rname, name string
+		headless    bool
+		ports       map[string]int
+	}{{name, a.Name, false, map[string]int{"http": httpPort}}, {name + "-headless", headless, true, map[string]int{"http": httpPort, "transport": transportPort}}} {
 		var ports corev1.ServicePortArray
 		for _, p := range kube.SortedKeys(svc.ports) {
 			ports = append(ports, corev1.ServicePortArgs{
@@ -83,7 +84,7 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 			spec.ClusterIP = pulumi.String("None")
 			spec.PublishNotReadyAddresses = pulumi.Bool(true)
 		}
-		if _, err := corev1.NewService(ctx, svc.name, &corev1.ServiceArgs{Metadata: meta(svc.name, labels), Spec: spec}, parent); err != nil {
+		if _, err := corev1.NewService(ctx, svc.rname, &corev1.ServiceArgs{Metadata: meta(svc.name, labels), Spec: spec}, parent); err != nil {
 			return nil, err
 		}
 	}
@@ -160,10 +161,11 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		return nil, err
 	}
 
-	pdb := func(n string, sel map[string]string, l map[string]string) error {
-		return kube.NewDrainablePDB(ctx, n, meta(n, l), sel, parent)
+	// rname is the Pulumi name (from the component's), object the Kubernetes one.
+	pdb := func(rname, object string, sel map[string]string, l map[string]string) error {
+		return kube.NewDrainablePDB(ctx, rname, meta(object, l), sel, parent)
 	}
-	if err := pdb(a.Name, selector, labels); err != nil {
+	if err := pdb(name, a.Name, selector, labels); err != nil {
 		return nil, err
 	}
 
@@ -203,7 +205,7 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 }
 
 func newDashboards(ctx *pulumi.Context, name string, a Args, an *Analytics, selector map[string]string,
-	meta func(string, map[string]string) *metav1.ObjectMetaArgs, pdb func(string, map[string]string, map[string]string) error,
+	meta func(string, map[string]string) *metav1.ObjectMetaArgs, pdb func(string, string, map[string]string, map[string]string) error,
 	opts ...pulumi.ResourceOption) error {
 	labels := kube.Labels(an.DashboardsService, "analytics-dashboards", kube.ImageTag(a.DashboardsImage), nil)
 	tcp := &corev1.TCPSocketActionArgs{Port: pulumi.Int(dashboardsPort)}
@@ -228,7 +230,7 @@ func newDashboards(ctx *pulumi.Context, name string, a Args, an *Analytics, sele
 							kube.SecretEnv("OPENSEARCH_PASSWORD", an.Credentials),
 						},
 						Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(dashboardsPort)}},
-						Resources:       kube.Resources{Requests: kube.Compute{CPU: "100m", Memory: "512Mi"}, Limits: kube.Compute{CPU: "1", Memory: "1Gi"}}.Args(),
+						Resources:       DashboardsResources.Args(),
 						SecurityContext: kube.ContainerSecurity(opensearchUID, false),
 						StartupProbe:    &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(30)},
 						ReadinessProbe:  &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(10)},
@@ -254,5 +256,5 @@ func newDashboards(ctx *pulumi.Context, name string, a Args, an *Analytics, sele
 	}, opts...); err != nil {
 		return err
 	}
-	return pdb(an.DashboardsService, selector, labels)
+	return pdb(name+"-dashboards", an.DashboardsService, selector, labels)
 }

@@ -96,6 +96,9 @@ const shipperParsers = `[PARSER]
     Format      json
 `
 
+// ShipperResources are what the shipper sidecar requests and may use.
+var ShipperResources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi"}, Limits: kube.Compute{CPU: "500m", Memory: "256Mi"}}
+
 // ShipperSidecar is the Fluent Bit container a gateway pod runs beside API Manager. It reads
 // the logs volume the gateway writes (see apim.Workload.LogsVolume) at ShipperLogsDir.
 func ShipperSidecar(a *Analytics, logsVolume string) corev1.ContainerArgs {
@@ -108,10 +111,9 @@ func ShipperSidecar(a *Analytics, logsVolume string) corev1.ContainerArgs {
 			kube.SecretEnv("OPENSEARCH_PASSWORD", kube.SecretRef{Name: a.Credentials.Name, Key: a.Credentials.Key}),
 		},
 		SecurityContext: kube.ContainerSecurity(10001, true),
-		Resources: kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi"},
-			Limits: kube.Compute{CPU: "500m", Memory: "256Mi"}}.Args(),
-		ReadinessProbe: &corev1.ProbeArgs{HttpGet: health, PeriodSeconds: pulumi.Int(10)},
-		LivenessProbe:  &corev1.ProbeArgs{HttpGet: health, PeriodSeconds: pulumi.Int(20)},
+		Resources:       ShipperResources.Args(),
+		ReadinessProbe:  &corev1.ProbeArgs{HttpGet: health, PeriodSeconds: pulumi.Int(10)},
+		LivenessProbe:   &corev1.ProbeArgs{HttpGet: health, PeriodSeconds: pulumi.Int(20)},
 		VolumeMounts: corev1.VolumeMountArray{
 			corev1.VolumeMountArgs{Name: pulumi.String(logsVolume), MountPath: pulumi.String(ShipperLogsDir), ReadOnly: pulumi.Bool(true)},
 			corev1.VolumeMountArgs{Name: pulumi.String("shipper-conf"), MountPath: pulumi.String("/fluent-bit/etc/conf"), ReadOnly: pulumi.Bool(true)},

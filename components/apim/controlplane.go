@@ -2,7 +2,6 @@ package apim
 
 import (
 	"fmt"
-	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -36,8 +35,8 @@ func NewControlPlane(ctx *pulumi.Context, name string, args *ControlPlaneArgs, o
 		return nil, fmt.Errorf("apim control plane %q: args are required", name)
 	}
 	a := args.WithDefaults()
-	if m := a.missing(); len(m) > 0 {
-		return nil, fmt.Errorf("apim control plane %q: %s required", name, strings.Join(m, ", "))
+	if err := check(fmt.Sprintf("apim control plane %q", name), a.Workload.Validate(""), a.Shared); err != nil {
+		return nil, err
 	}
 	cp := &ControlPlane{Service: a.Name, TOML: RenderControlPlaneTOML(a), Credentials: a.Credentials}
 	if err := ctx.RegisterComponentResource("wso2apim:apim:ControlPlane", name, cp, opts...); err != nil {
@@ -62,7 +61,7 @@ func NewControlPlane(ctx *pulumi.Context, name string, args *ControlPlaneArgs, o
 		}
 	}
 	s := workloadSpec{
-		w: a.Workload, component: ComponentControlPlane, toml: cp.TOML, replicas: &one,
+		w: a.Workload, sh: a.Shared, component: ComponentControlPlane, toml: cp.TOML, replicas: &one,
 		ports: map[string]int{
 			"https": PortHTTPS, "http": PortHTTP, "gw-https": PortGatewayHTTPS, "gw-http": PortGatewayHTTP,
 			"tm-binary": PortThrottle, "tm-binary-ssl": PortThrottleSSL, "jms": PortEventHub,

@@ -2,7 +2,6 @@ package apim
 
 import (
 	"fmt"
-	"strings"
 
 	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -25,8 +24,8 @@ func NewGateway(ctx *pulumi.Context, name string, args *GatewayArgs, opts ...pul
 		return nil, fmt.Errorf("apim gateway %q: args are required", name)
 	}
 	a := args.WithDefaults()
-	if m := a.missing(); len(m) > 0 {
-		return nil, fmt.Errorf("apim gateway %q: %s required", name, strings.Join(m, ", "))
+	if err := check(fmt.Sprintf("apim gateway %q", name), a.Validate(""), a.Shared); err != nil {
+		return nil, err
 	}
 	gw := &Gateway{Service: a.Name, TOML: RenderGatewayTOML(a)}
 	if err := ctx.RegisterComponentResource("wso2apim:apim:Gateway", name, gw, opts...); err != nil {
@@ -34,8 +33,9 @@ func NewGateway(ctx *pulumi.Context, name string, args *GatewayArgs, opts ...pul
 	}
 	parent := pulumi.Parent(gw)
 	s := workloadSpec{
-		w: a.Workload, component: ComponentGateway, toml: gw.TOML,
-		ports: map[string]int{"https": PortHTTPS, "http": PortHTTP, "gw-https": PortGatewayHTTPS, "gw-http": PortGatewayHTTP},
+		w: a.Workload, sh: a.Shared, component: ComponentGateway, toml: gw.TOML,
+		ports: map[string]int{"https": PortHTTPS, "http": PortHTTP, "gw-https": PortGatewayHTTPS, "gw-http": PortGatewayHTTP,
+			"websocket-http": PortWebSocket, "websocket-https": PortWebSocketSecure, "websub-http": PortWebSub, "websub-https": PortWebSubSecure},
 	}
 	dep, err := newWorkload(ctx, name, s, parent)
 	if err != nil {
@@ -71,7 +71,7 @@ func NewGateway(ctx *pulumi.Context, name string, args *GatewayArgs, opts ...pul
 						Type: pulumi.String("Pods"), Value: pulumi.Int(2), PeriodSeconds: pulumi.Int(60)}},
 				},
 				ScaleDown: &autoscalingv2.HPAScalingRulesArgs{
-					StabilizationWindowSeconds: pulumi.Int(a.ScaleDownStabilizationSeconds),
+					StabilizationWindowSeconds: pulumi.Int(*a.ScaleDownStabilizationSeconds),
 					Policies: autoscalingv2.HPAScalingPolicyArray{autoscalingv2.HPAScalingPolicyArgs{
 						Type: pulumi.String("Percent"), Value: pulumi.Int(50), PeriodSeconds: pulumi.Int(60)}},
 				},

@@ -3,18 +3,42 @@ package apim
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"text/template"
 )
 
 // Passwords and keys never appear in deployment.toml: it reads them from the environment
 // ($env{...}), which the pods fill from Secrets. So the rendered file is plain data, safe in
 // a ConfigMap and in Pulumi state, and its checksum is known at plan time.
+//
+// WSO2's config mapper copies values verbatim into XML files (master-datasources.xml,
+// api-manager.xml, ...), so a value that lands in XML must already be XML-escaped: the JDBC
+// URLs join their parameters with "&amp;", as WSO2's own examples do. tests/fidelity checks
+// every rendered file against the keys WSO2 4.7.0 reads.
 
-var funcs = template.FuncMap{"port": func(p int) string { return fmt.Sprint(p) }}
+var funcs = template.FuncMap{
+	// str renders a TOML basic string: quotes and backslashes escaped, control characters
+	// refused upstream by validation.
+	"str": tomlString,
+	// jdbc renders a MySQL JDBC URL for a database, its parameters XML-escaped.
+	"jdbc": func(d Database, name string) string {
+		return tomlString(fmt.Sprintf("jdbc:mysql://%s:%d/%s?%s", d.Host, d.Port, name, strings.Join(jdbcParams, "&amp;")))
+	},
+}
+
+// jdbcParams: no TLS inside the cluster network (MySQL is reachable from API Manager pods only,
+// by NetworkPolicy); the public key retrieval that MySQL 8's caching_sha2_password needs
+// without TLS; reconnects after a MySQL restart.
+var jdbcParams = []string{"useSSL=false", "allowPublicKeyRetrieval=true", "autoReconnect=true"}
+
+func tomlString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "\r", `\r`)
+	return `"` + r.Replace(s) + `"`
+}
 
 const common = `{{define "common"}}
 [super_admin]
-username = "{{.AdminUsername}}"
+username = {{str .AdminUsername}}
 password = "$env{WSO2_ADMIN_PASSWORD}"
 create_admin_account = true
 
@@ -22,14 +46,13 @@ create_admin_account = true
 type = "database_unique_id"
 {{range .Databases}}
 [database.{{.}}]
-type = "mysql"
-url = "jdbc:mysql://{{$.Database.Host}}:{{$.Database.Port}}/{{.}}?useSSL=false&allowPublicKeyRetrieval=true&autoReconnect=true"
-username = "{{$.Database.Username}}"
+url = {{jdbc $.Database .}}
+username = {{str $.Database.Username}}
 password = "$env{WSO2_DB_PASSWORD}"
 driver = "com.mysql.cj.jdbc.Driver"
 
+# validationQuery is WSO2's default ("SELECT 1"); setting it here would write it twice.
 [database.{{.}}.pool_options]
-validationQuery = "SELECT 1"
 testOnBorrow = true
 maxActive = 100
 maxWait = 60000
@@ -47,12 +70,20 @@ properties.proxyPort = 443
 internal_crypto_provider = "org.wso2.carbon.crypto.provider.SymmetricKeyInternalCryptoProvider"
 key = "$env{WSO2_ENCRYPTION_KEY}"
 
+# The headers API consumers send: API keys and the gateway's internal key among them.
+[apim.cors]
+allow_origins = "*"
+allow_methods = ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"]
+allow_headers = ["authorization", "Access-Control-Allow-Origin", "Content-Type", "SOAPAction", "apikey", "Internal-Key"]
+allow_credentials = false
+
 [apim.analytics]
 {{- if eq .Analytics.Type ""}}
 enable = false
+type = "moesif"
 {{- else}}
 enable = true
-type = "{{.Analytics.Type}}"
+type = {{str .Analytics.Type}}
 {{- end}}
 {{- if eq .Analytics.Type "moesif"}}
 
@@ -62,12 +93,15 @@ moesifKey = "$env{WSO2_MOESIF_KEY}"
 {{end}}`
 
 var controlPlaneTOML = template.Must(template.New("cp").Funcs(funcs).Parse(common + `[server]
-hostname = "{{.ManagementHostname}}"
+hostname = {{str .ManagementHostname}}
 node_ip = "$env{NODE_IP}"
 mode = "single"
 base_path = "${carbon.protocol}://${carbon.host}:${carbon.management.port}"
 server_role = "default"
 {{template "common" .}}
+[service_provider]
+sp_name_regex = "^[\\sa-zA-Z0-9._-]*$"
+
 [[apim.gateway.environment]]
 name = "Default"
 type = "hybrid"
@@ -79,10 +113,12 @@ show_as_token_endpoint_url = true
 service_url = "https://{{.GatewayService}}:9443/services/"
 username = "${admin.username}"
 password = "${admin.password}"
-http_endpoint = "http://{{.GatewayHostname}}"
-https_endpoint = "https://{{.GatewayHostname}}"
-ws_endpoint = "ws://{{.GatewayHostname}}"
-wss_endpoint = "wss://{{.GatewayHostname}}"
+http_endpoint = {{str (print "http://" .GatewayHostname)}}
+https_endpoint = {{str (print "https://" .GatewayHostname)}}
+ws_endpoint = {{str .WSEndpoint}}
+wss_endpoint = {{str .WSSEndpoint}}
+websub_event_receiver_http_endpoint = {{str .WebSubHTTPEndpoint}}
+websub_event_receiver_https_endpoint = {{str .WebSubHTTPSEndpoint}}
 
 [apim.sync_runtime_artifacts.gateway]
 gateway_labels = ["Default"]
@@ -95,8 +131,22 @@ password = "$ref{super_admin.password}"
 [oauth.endpoints]
 oauth2_jwks_url = "https://{{.Name}}:9443/oauth2/jwks"
 
+# Self-contained JWT access tokens that are not persisted (WSO2's 4.7.0 default): the
+# gateways validate them on their own, and the database does not grow with every token.
+[[oauth.extensions.token_types]]
+name = "JWT"
+issuer = "org.wso2.is.key.manager.tokenpersistence.issuer.ExtendedJWTTokenIssuer"
+
+[oauth.token_persistence]
+enable = false
+
 [apim.devportal]
-url = "https://{{.ManagementHostname}}/devportal"
+url = {{str (print "https://" .ManagementHostname "/devportal")}}
+
+# Developers who sign themselves up in the developer portal get the subscriber role.
+[[event_handler]]
+name = "userPostSelfRegistration"
+subscriptions = ["POST_ADD_USER"]
 
 [[event_listener]]
 id = "token_revocation"
@@ -112,7 +162,7 @@ password = "${admin.password}"
 `))
 
 var gatewayTOML = template.Must(template.New("gw").Funcs(funcs).Parse(common + `[server]
-hostname = "{{.GatewayHostname}}"
+hostname = {{str .GatewayHostname}}
 node_ip = "$env{NODE_IP}"
 server_role = "default"
 {{template "common" .}}

@@ -18,6 +18,7 @@ const wso2UID = 10001
 // workloadSpec is what differs between the control plane and the gateway.
 type workloadSpec struct {
 	w         Workload
+	sh        Shared
 	component string
 	toml      string
 	ports     map[string]int
@@ -33,7 +34,7 @@ func (s workloadSpec) labels() map[string]string {
 func (s workloadSpec) selector() map[string]string { return kube.Selector(s.w.Name, s.component) }
 
 func (s workloadSpec) meta(name string) *metav1.ObjectMetaArgs {
-	return kube.Meta(name, s.w.Namespace, s.labels())
+	return kube.Meta(name, s.sh.Namespace, s.labels())
 }
 
 // newWorkload registers the ConfigMap, Deployment, Service and PodDisruptionBudget shared by
@@ -115,7 +116,7 @@ func (s workloadSpec) deploymentArgs(cm *corev1.ConfigMap) *appsv1.DeploymentArg
 }
 
 func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
-	w := s.w
+	w, sh := s.w, s.sh
 	driverDir := path.Join(configVolumeRoot, "repository/components/lib")
 	mounts := corev1.VolumeMountArray{
 		// The image's entrypoint copies wso2-config-volume over the server home at start.
@@ -140,14 +141,9 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(w.LogsVolume), MountPath: pulumi.String(path.Join(w.ServerHome, LogsDir))})
 		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(w.LogsVolume), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}})
 	}
-	inits := corev1.ContainerArray{jdbcDriverInit(w.JDBCDriver, "/driver")}
-	if w.Analytics.Type == "elk" {
-		// The image's log4j2.properties lacks the metrics appender the ELK reporter writes
-		// through; an init container adds it to a copy the entrypoint then installs.
-		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("log-conf"), MountPath: pulumi.String(path.Join(configVolumeRoot, "repository/conf/log4j2.properties")), SubPath: pulumi.String("log4j2.properties")})
-		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String("log-conf"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}})
-		inits = append(inits, metricsLogInit(w, "/log-conf"))
-	}
+	// 4.7.0's log4j2.properties already routes the ELK reporter to repository/logs/
+	// apim_metrics.log (APIM_METRICS_APPENDER), so analytics needs no logging change here.
+	inits := corev1.ContainerArray{jdbcDriverInit(sh.JDBCDriver, "/driver")}
 	for _, v := range w.ExtraVolumes {
 		volumes = append(volumes, v)
 	}
@@ -156,9 +152,9 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 		corev1.EnvVarArgs{Name: pulumi.String("NODE_IP"), ValueFrom: &corev1.EnvVarSourceArgs{
 			FieldRef: &corev1.ObjectFieldSelectorArgs{FieldPath: pulumi.String("status.podIP")}}},
 		corev1.EnvVarArgs{Name: pulumi.String("JVM_MEM_OPTS"), Value: pulumi.Sprintf("-Xms%dm -Xmx%dm", w.HeapMB, w.HeapMB)},
-		kube.SecretEnv("WSO2_ADMIN_PASSWORD", w.Credentials.AdminPassword),
-		kube.SecretEnv("WSO2_ENCRYPTION_KEY", w.Credentials.EncryptionKey),
-		kube.SecretEnv("WSO2_DB_PASSWORD", w.Database.Password),
+		kube.SecretEnv("WSO2_ADMIN_PASSWORD", sh.Credentials.AdminPassword),
+		kube.SecretEnv("WSO2_ENCRYPTION_KEY", sh.Credentials.EncryptionKey),
+		kube.SecretEnv("WSO2_DB_PASSWORD", sh.Database.Password),
 	}
 	if w.Analytics.Type == "moesif" {
 		env = append(env, kube.SecretEnv("WSO2_MOESIF_KEY", w.Analytics.MoesifKey))
@@ -211,76 +207,10 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 	}
 }
 
-// jdbcDriverInit downloads the JDBC driver into the config volume and fails unless its sha256
-// matches, so a wrong or tampered jar never reaches the server.
-func jdbcDriverInit(d JDBCDriver, dir string) corev1.ContainerArgs {
-	script := fmt.Sprintf(`set -eu
-wget -q -O %[1]s/mysql-connector-j.jar.part %[2]q
-echo "%[3]s  %[1]s/mysql-connector-j.jar.part" | sha256sum -c -
-mv %[1]s/mysql-connector-j.jar.part %[1]s/mysql-connector-j.jar
-`, dir, d.URL, d.SHA256)
-	return corev1.ContainerArgs{
-		Name:            pulumi.String("jdbc-driver"),
-		Image:           pulumi.String(d.Image),
-		Command:         pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(script)},
-		SecurityContext: kube.ContainerSecurity(wso2UID, true),
-		Resources: kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "32Mi"},
-			Limits: kube.Compute{CPU: "200m", Memory: "64Mi"}}.Args(),
-		VolumeMounts: corev1.VolumeMountArray{
-			corev1.VolumeMountArgs{Name: pulumi.String(jdbcDriverVolName), MountPath: pulumi.String(dir)},
-		},
-	}
-}
-
 func sidecars(w Workload) []corev1.ContainerInput {
 	var out []corev1.ContainerInput
 	for _, c := range w.Sidecars {
 		out = append(out, c)
 	}
 	return out
-}
-
-// log4jMetricsAppender is what WSO2's ELK/OpenSearch analytics guide adds to
-// log4j2.properties: the metrics appender the ELK reporter writes through, and its logger.
-const log4jMetricsAppender = `appender.APIM_METRICS_APPENDER.type = RollingFile
-appender.APIM_METRICS_APPENDER.name = APIM_METRICS_APPENDER
-appender.APIM_METRICS_APPENDER.fileName = ${sys:carbon.home}/repository/logs/apim_metrics.log
-appender.APIM_METRICS_APPENDER.filePattern = ${sys:carbon.home}/repository/logs/apim_metrics-%d{MM-dd-yyyy}-%i.log
-appender.APIM_METRICS_APPENDER.layout.type = PatternLayout
-appender.APIM_METRICS_APPENDER.layout.pattern = %d{HH:mm:ss,SSS} [%X{ip}-%X{host}] [%t] %5p %c{1} %m%n
-appender.APIM_METRICS_APPENDER.policies.type = Policies
-appender.APIM_METRICS_APPENDER.policies.time.type = TimeBasedTriggeringPolicy
-appender.APIM_METRICS_APPENDER.policies.time.interval = 1
-appender.APIM_METRICS_APPENDER.policies.time.modulate = true
-appender.APIM_METRICS_APPENDER.policies.size.type = SizeBasedTriggeringPolicy
-appender.APIM_METRICS_APPENDER.policies.size.size = 100MB
-appender.APIM_METRICS_APPENDER.strategy.type = DefaultRolloverStrategy
-appender.APIM_METRICS_APPENDER.strategy.max = 10
-logger.reporter.name = org.wso2.am.analytics.publisher.reporter.elk
-logger.reporter.level = INFO
-logger.reporter.additivity = false
-logger.reporter.appenderRef.APIM_METRICS_APPENDER.ref = APIM_METRICS_APPENDER
-`
-
-// metricsLogInit copies the image's log4j2.properties and adds log4jMetricsAppender (once),
-// so the rest of WSO2's logging configuration stays whatever the image ships.
-func metricsLogInit(w Workload, dir string) corev1.ContainerArgs {
-	script := fmt.Sprintf(`set -eu
-dst=%[2]s/log4j2.properties
-cp %[1]s/repository/conf/log4j2.properties "$dst"
-if ! grep -q '^appender.APIM_METRICS_APPENDER' "$dst"; then
-  sed -i 's/^appenders *= */appenders = APIM_METRICS_APPENDER, /; s/^loggers *= */loggers = reporter, /' "$dst"
-  printf '%%s' "$APPENDER" >> "$dst"
-fi
-`, w.ServerHome, dir)
-	return corev1.ContainerArgs{
-		Name:            pulumi.String("log4j-analytics"),
-		Image:           pulumi.String(w.Image),
-		Command:         pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(script)},
-		Env:             corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("APPENDER"), Value: pulumi.String(log4jMetricsAppender)}},
-		SecurityContext: kube.ContainerSecurity(wso2UID, true),
-		Resources: kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "32Mi"},
-			Limits: kube.Compute{CPU: "200m", Memory: "64Mi"}}.Args(),
-		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("log-conf"), MountPath: pulumi.String(dir)}},
-	}
 }

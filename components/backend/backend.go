@@ -9,26 +9,30 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
-// Args configures the backend. Zero values are replaced by the defaults in WithDefaults.
+// Args configures the backend. Zero values are replaced by the defaults in WithDefaults. The
+// JSON names are the settings of a stack's `backend` config key.
 type Args struct {
 	// Namespace to deploy into. Required.
-	Namespace pulumi.StringInput
+	Namespace pulumi.StringInput `json:"-"`
 	// Name of the Deployment and Service. Defaults to "hello".
-	Name string
+	Name string `json:"-"`
 	// Image defaults to hashicorp/http-echo:1.0.0 answering "Hello Kubernetes!!!" on every
 	// path, including the article's /kuberneteshello. The article's
 	// wso2am/kubernetes-hello:v1 is unmaintained and runs as root.
-	Image string
+	Image string `json:"image"`
 	// Args are the container's arguments. Default to http-echo's listen address and text.
-	Args []string
+	Args []string `json:"args"`
 	// Replicas defaults to 2 so that the backend survives a node drain.
-	Replicas int
+	Replicas int `json:"replicas"`
 	// Resources default to requests 10m/16Mi and limits 100m/64Mi.
-	Resources kube.Resources
+	Resources kube.Resources `json:"resources"`
 	// MinReadySeconds defaults to 5.
-	MinReadySeconds *int
+	MinReadySeconds *int `json:"minReadySeconds"`
+	// PodLabels are added to the pods.
+	PodLabels map[string]string `json:"-"`
 }
 
 // Port and BasePath are the article's.
@@ -63,6 +67,19 @@ func (a Args) WithDefaults() Args {
 	return a
 }
 
+// Validate checks defaulted args; key prefixes every message (e.g. "backend").
+func (a Args) Validate(key string) validate.Problems {
+	var p validate.Problems
+	k := func(name string) string { return validate.Key(key, name) }
+	p.Image(k("image"), a.Image, "hashicorp/http-echo:1.0.0")
+	if a.Replicas < 1 {
+		p.Addf(k("replicas"), "%d is not valid; want 1 or more", a.Replicas)
+	}
+	p.Resources(k("resources"), a.Resources)
+	p.AtLeast(k("minReadySeconds"), a.MinReadySeconds, 0)
+	return p
+}
+
 // Backend is the component's public face.
 type Backend struct {
 	pulumi.ResourceState
@@ -77,12 +94,15 @@ func NewBackend(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		return nil, fmt.Errorf("backend %q: Namespace is required", name)
 	}
 	a := args.WithDefaults()
+	if err := a.Validate("").Err(fmt.Sprintf("backend %q", name)); err != nil {
+		return nil, err
+	}
 	b := &Backend{URL: fmt.Sprintf("http://%s:%d%s", a.Name, Port, BasePath)}
 	if err := ctx.RegisterComponentResource("wso2apim:backend:Backend", name, b, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(b)
-	labels := kube.Labels(a.Name, "backend", "", nil)
+	labels := kube.Labels(a.Name, "backend", "", a.PodLabels)
 	selector := kube.Selector(a.Name, "backend")
 	probe := func(period int) *corev1.ProbeArgs {
 		return &corev1.ProbeArgs{

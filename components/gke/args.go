@@ -1,93 +1,118 @@
 package gke
 
 import (
+	"fmt"
+	"regexp"
+	"strings"
+
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
-// ClusterArgs configures a Cluster. Zero values are replaced by the defaults in withDefaults.
+// ClusterArgs configures a Cluster. Zero values are replaced by the defaults in WithDefaults.
+// The JSON names are the settings of a stack's `cluster` config key.
 type ClusterArgs struct {
 	// Project is the Google Cloud project ID. Required.
-	Project string
+	Project string `json:"project"`
 	// Name is the GKE cluster name (1-40 characters, lower case, digits and '-'). Required:
 	// it is the cluster's identity, so it is never auto-named.
-	Name string
-	// Location is a region (regional cluster, control plane replicated across zones) or a
-	// zone (zonal cluster). Required.
-	Location string
-	// NodeLocations are the zones the node pool spans. Defaults to GKE's choice: three zones
-	// of a region, or the single zone of a zonal cluster.
-	NodeLocations []string
-	// NetworkSelfLink and SubnetworkSelfLink place the cluster; the subnetwork must carry
-	// the secondary ranges named PodRangeName and ServiceRangeName. Required.
-	NetworkSelfLink, SubnetworkSelfLink pulumi.StringInput
-	// PodRangeName and ServiceRangeName name the subnetwork's secondary ranges (VPC-native).
-	// Default to "pods" and "services".
-	PodRangeName, ServiceRangeName string
+	Name string `json:"name"`
+	// Region holds the cluster. Required.
+	Region string `json:"region"`
+	// Zone, when set, makes the cluster zonal in that zone of Region (cheaper, no control
+	// plane redundancy). Empty means a regional cluster.
+	Zone string `json:"zone"`
+	// NodeZones are the zones the node pool spans. Defaults to GKE's choice: three zones of
+	// the region, or the single zone of a zonal cluster.
+	NodeZones []string `json:"nodeZones"`
 	// ReleaseChannel is RAPID, REGULAR, STABLE or EXTENDED. Defaults to REGULAR.
-	ReleaseChannel string
+	ReleaseChannel string `json:"releaseChannel"`
 	// AutoscalingProfile is the cluster autoscaler's profile: BALANCED or
 	// OPTIMIZE_UTILIZATION (removes nodes sooner). Defaults to BALANCED.
-	AutoscalingProfile string
+	AutoscalingProfile string `json:"autoscalingProfile"`
 	// PrivateNodes gives nodes internal IPs only. The nodes then need Cloud NAT to reach
 	// public registries. Defaults to false.
-	PrivateNodes bool
-	// MasterIPv4CIDR is the /28 used by the control plane's private endpoint when
-	// PrivateNodes is set. Defaults to 172.16.0.0/28.
-	MasterIPv4CIDR string
+	PrivateNodes bool `json:"privateNodes"`
+	// MasterCIDR is the /28 used by the control plane's private endpoint when PrivateNodes
+	// is set. Defaults to 172.16.0.0/28.
+	MasterCIDR string `json:"masterCidr"`
 	// MasterAuthorizedNetworks, when non-empty, are the only CIDRs that may reach the
 	// control plane's public endpoint.
-	MasterAuthorizedNetworks []AuthorizedNetwork
-	// DeletionProtection sets GKE's own guard and Pulumi's protect flag on the cluster, so
-	// neither a console click nor a `pulumi destroy` can remove it. Defaults to true; it must
-	// be set false and applied before the cluster can be deleted.
-	DeletionProtection *bool
-	// ResourceLabels are put on the cluster and its nodes' VMs.
-	ResourceLabels map[string]string
+	MasterAuthorizedNetworks []AuthorizedNetwork `json:"masterAuthorizedNetworks"`
+	// DeletionProtection sets GKE's own guard and Pulumi's protect flag on the cluster.
+	// Defaults to true; it must be set false and applied before the cluster can be deleted.
+	DeletionProtection *bool `json:"deletionProtection"`
+	// Labels are put on the cluster and its nodes' VMs.
+	Labels map[string]string `json:"labels"`
+
+	// NetworkSelfLink and SubnetworkSelfLink place the cluster; the subnetwork must carry
+	// the secondary ranges named PodRangeName and ServiceRangeName. Required.
+	NetworkSelfLink    pulumi.StringInput `json:"-"`
+	SubnetworkSelfLink pulumi.StringInput `json:"-"`
+	// PodRangeName and ServiceRangeName name the subnetwork's secondary ranges (VPC-native).
+	// Default to "pods" and "services".
+	PodRangeName     string `json:"-"`
+	ServiceRangeName string `json:"-"`
 	// NodePool configures the single autoscaled node pool.
-	NodePool NodePoolArgs
+	NodePool NodePoolArgs `json:"-"`
+}
+
+// Location is the cluster's location: its zone when zonal, else its region.
+func (a ClusterArgs) Location() string {
+	if a.Zone != "" {
+		return a.Zone
+	}
+	return a.Region
 }
 
 // AuthorizedNetwork is one CIDR allowed to reach the control plane.
 type AuthorizedNetwork struct {
 	// Name is a display name, e.g. "office".
-	Name string
-	// CIDR is the allowed range, e.g. "203.0.113.0/24".
-	CIDR string
+	Name string `json:"name"`
+	// CIDR is the allowed range, e.g. "198.51.100.0/24".
+	CIDR string `json:"cidr"`
 }
 
-// NodePoolArgs configures the cluster-autoscaled node pool.
+// NodePoolArgs configures the cluster-autoscaled node pool. The JSON names are the settings of
+// a stack's `nodePool` config key.
 type NodePoolArgs struct {
 	// MachineType of each node. Defaults to e2-standard-4: one API Manager pod requests 2 CPU
 	// and 2 GiB, so smaller machines leave the autoscaler unable to place it.
-	MachineType string
-	// DiskSizeGB is the boot disk size in GB. Defaults to 100.
-	DiskSizeGB int
+	MachineType string `json:"machineType"`
+	// DiskSizeGB is the boot disk size in GB, 10..65536. Defaults to 100.
+	DiskSizeGB int `json:"diskSizeGb"`
 	// DiskType is pd-standard, pd-balanced or pd-ssd. Defaults to pd-balanced.
-	DiskType string
+	DiskType string `json:"diskType"`
 	// Spot runs the pool on Spot VMs: cheap, but nodes may be reclaimed at any time.
-	Spot bool
+	Spot bool `json:"spot"`
 	// MinNodes/MaxNodes are per-zone autoscaler limits; TotalMinNodes/TotalMaxNodes are
 	// limits over all zones. Use one pair, never both (GKE rejects it). When neither pair is
 	// set the defaults are MinNodes 1 and MaxNodes 3.
-	MinNodes, MaxNodes           *int
-	TotalMinNodes, TotalMaxNodes *int
+	MinNodes      *int `json:"minNodes"`
+	MaxNodes      *int `json:"maxNodes"`
+	TotalMinNodes *int `json:"totalMinNodes"`
+	TotalMaxNodes *int `json:"totalMaxNodes"`
 	// LocationPolicy is BALANCED (spread nodes evenly across zones) or ANY (take capacity
 	// wherever it is, best for Spot). Defaults to ANY for Spot pools, BALANCED otherwise.
-	LocationPolicy string
+	LocationPolicy string `json:"locationPolicy"`
 	// AutoRepair and AutoUpgrade default to true.
-	AutoRepair, AutoUpgrade *bool
+	AutoRepair  *bool `json:"autoRepair"`
+	AutoUpgrade *bool `json:"autoUpgrade"`
 	// MaxSurge and MaxUnavailable bound node upgrades. Default to 1 and 0: a new node is
 	// added before an old one is drained, so capacity never drops during an upgrade.
-	MaxSurge, MaxUnavailable *int
+	MaxSurge       *int `json:"maxSurge"`
+	MaxUnavailable *int `json:"maxUnavailable"`
 	// Labels are Kubernetes labels put on every node.
-	Labels map[string]string
+	Labels map[string]string `json:"labels"`
 }
 
 func intPtr(v int) *int    { return &v }
 func boolPtr(v bool) *bool { return &v }
 
-func (a ClusterArgs) withDefaults() ClusterArgs {
+// WithDefaults returns a copy of a with every empty setting replaced by its default.
+func (a ClusterArgs) WithDefaults() ClusterArgs {
 	if a.PodRangeName == "" {
 		a.PodRangeName = "pods"
 	}
@@ -100,17 +125,18 @@ func (a ClusterArgs) withDefaults() ClusterArgs {
 	if a.AutoscalingProfile == "" {
 		a.AutoscalingProfile = "BALANCED"
 	}
-	if a.PrivateNodes && a.MasterIPv4CIDR == "" {
-		a.MasterIPv4CIDR = "172.16.0.0/28"
+	if a.PrivateNodes && a.MasterCIDR == "" {
+		a.MasterCIDR = "172.16.0.0/28"
 	}
 	if a.DeletionProtection == nil {
 		a.DeletionProtection = boolPtr(true)
 	}
-	a.NodePool = a.NodePool.withDefaults()
+	a.NodePool = a.NodePool.WithDefaults()
 	return a
 }
 
-func (p NodePoolArgs) withDefaults() NodePoolArgs {
+// WithDefaults returns a copy of p with every empty setting replaced by its default.
+func (p NodePoolArgs) WithDefaults() NodePoolArgs {
 	if p.MachineType == "" {
 		p.MachineType = "e2-standard-4"
 	}
@@ -142,6 +168,116 @@ func (p NodePoolArgs) withDefaults() NodePoolArgs {
 		p.MaxUnavailable = intPtr(0)
 	}
 	return p
+}
+
+// Zones is how many zones the pool's nodes run in: the node zones given, else one for a zonal
+// cluster and three for a regional one (GKE's default).
+func (a ClusterArgs) Zones() int {
+	switch {
+	case len(a.NodeZones) > 0:
+		return len(a.NodeZones)
+	case a.Zone != "":
+		return 1
+	}
+	return 3
+}
+
+// MaxNodes is the most nodes the autoscaler may run across all zones.
+func (a ClusterArgs) MaxNodes() int {
+	p := a.NodePool
+	if p.TotalMaxNodes != nil {
+		return *p.TotalMaxNodes
+	}
+	if p.MaxNodes != nil {
+		return *p.MaxNodes * a.Zones()
+	}
+	return 0
+}
+
+var (
+	projectIDRe   = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	regionRe      = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+$`)
+	clusterNameRe = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$`)
+)
+
+// Validate checks defaulted args; key prefixes every message (e.g. "cluster"). Project,
+// Region and Name are checked for form here and for presence by NewCluster, so a caller can
+// say in its own words where a missing one comes from.
+func (a ClusterArgs) Validate(key string) validate.Problems {
+	var p validate.Problems
+	k := func(name string) string { return validate.Key(key, name) }
+	p.Matches(k("project"), a.Project, projectIDRe, "a Google Cloud project ID (6-30 lower-case letters, digits or '-')")
+	p.Matches(k("region"), a.Region, regionRe, "a region such as europe-west1")
+	if a.Zone != "" && !strings.HasPrefix(a.Zone, a.Region+"-") {
+		p.Addf(k("zone"), "%q is not valid; want a zone of region %q such as %s-b, or nothing for a regional cluster", a.Zone, a.Region, a.Region)
+	}
+	for i, z := range a.NodeZones {
+		if !strings.HasPrefix(z, a.Region+"-") {
+			p.Addf(fmt.Sprintf("%s[%d]", k("nodeZones"), i), "%q is not valid; want a zone of region %q", z, a.Region)
+		}
+	}
+	p.Matches(k("name"), a.Name, clusterNameRe, "1-40 lower-case letters, digits or '-', starting with a letter")
+	p.OneOf(k("releaseChannel"), a.ReleaseChannel, "RAPID", "REGULAR", "STABLE", "EXTENDED")
+	p.OneOf(k("autoscalingProfile"), a.AutoscalingProfile, "BALANCED", "OPTIMIZE_UTILIZATION")
+	if a.PrivateNodes {
+		if pfx, ok := p.CIDR(k("masterCidr"), a.MasterCIDR); ok && pfx.Bits() != 28 {
+			p.Addf(k("masterCidr"), "%q is not valid; GKE wants a /28", a.MasterCIDR)
+		}
+	}
+	for i, n := range a.MasterAuthorizedNetworks {
+		nk := fmt.Sprintf("%s[%d]", k("masterAuthorizedNetworks"), i)
+		if n.Name == "" {
+			p.Addf(nk+".name", "missing; give each authorized network a display name")
+		}
+		if n.CIDR == "" {
+			p.Addf(nk+".cidr", "missing; want a CIDR such as 198.51.100.0/24")
+		}
+		p.CIDR(nk+".cidr", n.CIDR)
+	}
+	p.Labels(k("labels"), a.Labels)
+	return p
+}
+
+// Validate checks defaulted args; key prefixes every message (e.g. "nodePool").
+func (p NodePoolArgs) Validate(key string) validate.Problems {
+	var v validate.Problems
+	k := func(name string) string { return validate.Key(key, name) }
+	v.Matches(k("machineType"), p.MachineType, validate.MachineTypeRe, "a Compute Engine machine type such as e2-standard-4")
+	if p.DiskSizeGB != 0 {
+		v.Between(k("diskSizeGb"), p.DiskSizeGB, 10, 65536)
+	}
+	v.OneOf(k("diskType"), p.DiskType, "pd-standard", "pd-balanced", "pd-ssd")
+	v.OneOf(k("locationPolicy"), p.LocationPolicy, "BALANCED", "ANY")
+	perZone := p.MinNodes != nil || p.MaxNodes != nil
+	total := p.TotalMinNodes != nil || p.TotalMaxNodes != nil
+	if perZone && total {
+		v.Addf(key, "both per-zone (minNodes/maxNodes) and total (totalMinNodes/totalMaxNodes) limits are set; GKE accepts one pair only")
+	}
+	limits(&v, k("minNodes"), p.MinNodes, k("maxNodes"), p.MaxNodes)
+	limits(&v, k("totalMinNodes"), p.TotalMinNodes, k("totalMaxNodes"), p.TotalMaxNodes)
+	v.AtLeast(k("maxSurge"), p.MaxSurge, 0)
+	v.AtLeast(k("maxUnavailable"), p.MaxUnavailable, 0)
+	if p.MaxSurge != nil && p.MaxUnavailable != nil && *p.MaxSurge == 0 && *p.MaxUnavailable == 0 {
+		v.Addf(k("maxSurge"), "0 together with %s 0 would block every node upgrade; set maxSurge to 1 or more", k("maxUnavailable"))
+	}
+	v.Labels(k("labels"), p.Labels)
+	return v
+}
+
+func limits(p *validate.Problems, minKey string, min *int, maxKey string, max *int) {
+	switch {
+	case min == nil && max == nil:
+		return
+	case min == nil:
+		p.Addf(minKey, "missing; set it together with %s", maxKey)
+	case max == nil:
+		p.Addf(maxKey, "missing; set it together with %s", minKey)
+	}
+	p.AtLeast(minKey, min, 0)
+	p.AtLeast(maxKey, max, 1)
+	if min != nil && max != nil && *min > *max {
+		p.Addf(minKey, "%d is greater than %s (%d); want %s <= %s", *min, maxKey, *max, minKey, maxKey)
+	}
 }
 
 // NodeServiceAccountRoles are the only project roles the node service account gets: what

@@ -14,9 +14,16 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if args == nil {
 		return nil, fmt.Errorf("gke cluster %q: args are required", name)
 	}
-	a := args.withDefaults()
-	if a.Project == "" || a.Name == "" || a.Location == "" || a.NetworkSelfLink == nil || a.SubnetworkSelfLink == nil {
-		return nil, fmt.Errorf("gke cluster %q: Project, Name, Location, NetworkSelfLink and SubnetworkSelfLink are required", name)
+	a := args.WithDefaults()
+	p := append(a.Validate(""), a.NodePool.Validate("NodePool")...)
+	p.Required("project", a.Project, "the Google Cloud project ID")
+	p.Required("region", a.Region, "a region such as europe-west1")
+	p.Required("name", a.Name, "the GKE cluster name")
+	if a.NetworkSelfLink == nil || a.SubnetworkSelfLink == nil {
+		p.Addf("NetworkSelfLink", "missing; want the network and subnetwork self links (see the network component)")
+	}
+	if err := p.Err(fmt.Sprintf("gke cluster %q", name)); err != nil {
+		return nil, err
 	}
 
 	c := &Cluster{}
@@ -84,7 +91,7 @@ func clusterArgs(a ClusterArgs) *container.ClusterArgs {
 	ca := &container.ClusterArgs{
 		Project:  pulumi.String(a.Project),
 		Name:     pulumi.String(a.Name),
-		Location: pulumi.String(a.Location),
+		Location: pulumi.String(a.Location()),
 		// GKE cannot create a cluster without a node pool; it gets a one-node default pool
 		// that is deleted at once, so that every node comes from the managed pool below.
 		RemoveDefaultNodePool: pulumi.Bool(true),
@@ -110,10 +117,10 @@ func clusterArgs(a ClusterArgs) *container.ClusterArgs {
 			AutoscalingProfile: pulumi.String(a.AutoscalingProfile),
 		},
 		DeletionProtection: pulumi.Bool(*a.DeletionProtection),
-		ResourceLabels:     pulumi.ToStringMap(a.ResourceLabels),
+		ResourceLabels:     pulumi.ToStringMap(a.Labels),
 	}
-	if len(a.NodeLocations) > 0 {
-		ca.NodeLocations = pulumi.ToStringArray(a.NodeLocations)
+	if len(a.NodeZones) > 0 {
+		ca.NodeLocations = pulumi.ToStringArray(a.NodeZones)
 	}
 	if a.PrivateNodes {
 		ca.PrivateClusterConfig = &container.ClusterPrivateClusterConfigArgs{
@@ -121,7 +128,7 @@ func clusterArgs(a ClusterArgs) *container.ClusterArgs {
 			// The public endpoint stays, fenced by the authorized networks, so that CI and
 			// operators can still run `pulumi up` without a bastion.
 			EnablePrivateEndpoint: pulumi.Bool(false),
-			MasterIpv4CidrBlock:   pulumi.String(a.MasterIPv4CIDR),
+			MasterIpv4CidrBlock:   pulumi.String(a.MasterCIDR),
 		}
 	}
 	if len(a.MasterAuthorizedNetworks) > 0 {

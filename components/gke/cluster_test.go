@@ -61,7 +61,7 @@ func TestClusterAloneAppliesSafeDefaults(t *testing.T) {
 		_, err := gke.NewCluster(ctx, "solo", &gke.ClusterArgs{
 			Project:            "my-project-1",
 			Name:               "solo",
-			Location:           "us-central1",
+			Region:             "us-central1",
 			NetworkSelfLink:    pulumi.String("net"),
 			SubnetworkSelfLink: pulumi.String("subnet"),
 		})
@@ -97,6 +97,6 @@ func TestClusterRequiresItsInputs(t *testing.T) {
 		return err
 	}
 	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.ErrorContains(t, err, "Project, Name, Location, NetworkSelfLink and SubnetworkSelfLink are required")
+	require.ErrorContains(t, err, `gke cluster "solo": project: missing; the Google Cloud project ID; region: missing; a region such as europe-west1; NetworkSelfLink: missing;`)
 	assert.Empty(t, g.All())
 }

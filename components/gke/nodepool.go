@@ -36,7 +36,7 @@ func nodePoolArgs(a ClusterArgs, clusterName, serviceAccount pulumi.StringInput)
 	npa := &container.NodePoolArgs{
 		Project:          pulumi.String(a.Project),
 		Cluster:          clusterName,
-		Location:         pulumi.String(a.Location),
+		Location:         pulumi.String(a.Location()),
 		InitialNodeCount: pulumi.Int(initial),
 		Autoscaling:      autoscaling,
 		Management: &container.NodePoolManagementArgs{
@@ -57,7 +57,7 @@ func nodePoolArgs(a ClusterArgs, clusterName, serviceAccount pulumi.StringInput)
 			// Access is decided by the service account's IAM roles, not by legacy scopes.
 			OauthScopes:    pulumi.StringArray{pulumi.String("https://www.googleapis.com/auth/cloud-platform")},
 			Labels:         pulumi.ToStringMap(p.Labels),
-			ResourceLabels: pulumi.ToStringMap(a.ResourceLabels),
+			ResourceLabels: pulumi.ToStringMap(a.Labels),
 			// Pods see the Workload Identity metadata server, never the node's credentials.
 			WorkloadMetadataConfig: &container.NodePoolNodeConfigWorkloadMetadataConfigArgs{
 				Mode: pulumi.String("GKE_METADATA"),
@@ -69,8 +69,8 @@ func nodePoolArgs(a ClusterArgs, clusterName, serviceAccount pulumi.StringInput)
 			Metadata: pulumi.StringMap{"disable-legacy-endpoints": pulumi.String("true")},
 		},
 	}
-	if len(a.NodeLocations) > 0 {
-		npa.NodeLocations = pulumi.ToStringArray(a.NodeLocations)
+	if len(a.NodeZones) > 0 {
+		npa.NodeLocations = pulumi.ToStringArray(a.NodeZones)
 	}
 	return npa
 }

@@ -2,8 +2,11 @@ package ingress
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
 // Modes.
@@ -23,49 +26,80 @@ const (
 
 // Backend is a Service port behind a host.
 type Backend struct {
-	Service string
-	Port    int
-	// HealthPath is checked over HTTPS on HealthPort by the GKE load balancer.
+	// Service and Port (and its name in the Service, PortName) receive the traffic.
+	Service  string
+	Port     int
+	PortName string
+	// HTTP marks a plain-HTTP backend; API Manager's listeners are TLS, so the load balancer
+	// speaks HTTPS to them by default.
+	HTTP bool
+	// HealthPath is checked on HealthPort by the GKE load balancer (over HTTPS unless HTTP).
 	HealthPath string
 	HealthPort int
-	// HTTP marks a plain-HTTP backend (API Manager's are HTTPS).
-	HTTP bool
+	// TimeoutSeconds bounds a request at the GKE load balancer; for WebSocket backends it
+	// bounds the connection's lifetime. Defaults to 300.
+	TimeoutSeconds int
 }
 
-// Route is one more host behind the same load balancer, e.g. OpenSearch Dashboards.
+// Route is one host behind the load balancer.
 type Route struct {
+	// Name tells the routes apart in resource names, e.g. "am" or "gw". Required, unique.
+	Name string
+	// Host is the public host name, e.g. am.example.com. Required.
 	Host    string
 	Backend Backend
+	// Affinity keeps a client on one pod with a cookie: API Manager's portals keep session
+	// state per server, and login breaks without it.
+	Affinity bool
 }
 
-// Args configures the Ingress. Zero values are replaced by the defaults in WithDefaults.
+// Args configures the Ingress. Zero values are replaced by the defaults in WithDefaults. The
+// JSON names are the settings of a stack's `ingress` config key.
 type Args struct {
 	// Mode is gke or class. Required.
-	Mode string
+	Mode string `json:"-"`
 	// Namespace of the backends. Required.
-	Namespace pulumi.StringInput
-	// ManagementHost and GatewayHost are the public host names. Required.
-	ManagementHost, GatewayHost string
-	// Management and Gateway are the backends. Required.
-	Management, Gateway Backend
-	// Extra routes more hosts, without cookie affinity.
-	Extra []Route
+	Namespace pulumi.StringInput `json:"-"`
+	// Routes are the hosts and their backends. Required.
+	Routes []Route `json:"-"`
 	// Project holds the reserved global address (mode gke). Required for gke.
-	Project string
-	// ClassName is the IngressClass (mode class). Defaults to nginx.
-	ClassName string
-	// TLS is managed, secret or none. Defaults to managed (gke) or none (class).
-	TLS string
-	// TLSSecretName names an existing kubernetes.io/tls Secret (TLS secret). When empty,
-	// TLSCertificate and TLSKey (PEM, secrets) are stored in a Secret the component creates.
-	TLSSecretName          string
-	TLSCertificate, TLSKey pulumi.StringInput
+	Project string `json:"-"`
+	// ClassName of the Ingress controller (mode class). Defaults to nginx.
+	ClassName string `json:"className"`
+	// TLS is managed (Google-managed certificates, mode gke only), secret (a
+	// kubernetes.io/tls Secret) or none. Defaults to managed (gke) or none (class).
+	TLS string `json:"tls"`
+	// TLSSecretName names an existing kubernetes.io/tls Secret, e.g. from cert-manager (TLS
+	// secret). When empty, TLSCertificate and TLSKey (PEM, secrets) are stored in a Secret the
+	// component creates.
+	TLSSecretName  string             `json:"tlsSecretName"`
+	TLSCertificate pulumi.StringInput `json:"-"`
+	TLSKey         pulumi.StringInput `json:"-"`
 	// AffinityCookieTTLSeconds keeps a portal user on one control plane pod, which login
 	// needs. Defaults to 3600.
-	AffinityCookieTTLSeconds int
+	AffinityCookieTTLSeconds int `json:"affinityCookieTtlSeconds"`
 	// SkipAwait tells the provider not to wait for a load balancer address, for clusters
 	// without an Ingress controller (such as the end-to-end suite's). Defaults to false.
-	SkipAwait bool
+	SkipAwait bool `json:"skipAwait"`
+}
+
+// TLSFromValues says the certificate comes from TLSCertificate and TLSKey.
+func (a Args) TLSFromValues() bool { return a.TLS == TLSSecret && a.TLSSecretName == "" }
+
+// Validate checks defaulted args; key prefixes every message (e.g. "ingress").
+func (a Args) Validate(key string) validate.Problems {
+	var p validate.Problems
+	k := func(name string) string { return validate.Key(key, name) }
+	p.OneOf(k("tls"), a.TLS, TLSManaged, TLSSecret, TLSNone)
+	if a.TLS == TLSManaged && a.Mode != ModeGKE {
+		p.Addf(k("tls"), "%q needs GKE's load balancer (Google-managed certificates); use secret or none", a.TLS)
+	}
+	p.Matches(k("className"), a.ClassName, validate.DNSLabelRe, "an IngressClass name such as nginx")
+	p.Matches(k("tlsSecretName"), a.TLSSecretName, validate.DNSLabelRe, "the name of a kubernetes.io/tls Secret")
+	if a.AffinityCookieTTLSeconds < 1 {
+		p.Addf(k("affinityCookieTtlSeconds"), "%d is not valid; want 1 or more", a.AffinityCookieTTLSeconds)
+	}
+	return p
 }
 
 // WithDefaults returns a copy of a with every empty setting replaced by its default.
@@ -82,32 +116,41 @@ func (a Args) WithDefaults() Args {
 	if a.AffinityCookieTTLSeconds == 0 {
 		a.AffinityCookieTTLSeconds = 3600
 	}
-	return a
-}
-
-// BackendConfigName is the BackendConfig a GKE backend Service points at.
-func BackendConfigName(service string) string { return service + "-lb" }
-
-// ServiceAnnotations are what a backend Service needs for this mode: on GKE, HTTPS to the
-// pods (API Manager only listens on TLS ports), container-native load balancing, and the
-// BackendConfig with its health check. Other controllers read their settings from the Ingress.
-func ServiceAnnotations(mode, service, portName string) map[string]string {
-	a := HTTPServiceAnnotations(mode, service, portName)
-	if a != nil {
-		a["cloud.google.com/app-protocols"] = js(map[string]string{portName: "HTTPS"})
+	a.Routes = slices.Clone(a.Routes)
+	for i := range a.Routes {
+		if a.Routes[i].Backend.TimeoutSeconds == 0 {
+			a.Routes[i].Backend.TimeoutSeconds = 300
+		}
 	}
 	return a
 }
 
-// HTTPServiceAnnotations are ServiceAnnotations for a plain-HTTP backend.
-func HTTPServiceAnnotations(mode, service, portName string) map[string]string {
-	if mode != ModeGKE {
+// BackendConfigName is the BackendConfig a GKE backend Service port points at.
+func BackendConfigName(b Backend) string { return b.Service + "-" + b.PortName + "-lb" }
+
+// ServiceAnnotations are what a Service needs in this mode for the ports of it that routes
+// lead to: on GKE, container-native load balancing, a BackendConfig per port (health check,
+// timeout, affinity) and HTTPS to the TLS ports. Other controllers read their settings from
+// the Ingress, so elsewhere there are none.
+func ServiceAnnotations(mode string, backends ...Backend) map[string]string {
+	if mode != ModeGKE || len(backends) == 0 {
 		return nil
 	}
-	return map[string]string{
-		"cloud.google.com/neg":            js(map[string]bool{"ingress": true}),
-		"cloud.google.com/backend-config": js(map[string]any{"ports": map[string]string{portName: BackendConfigName(service)}}),
+	configs, protocols := map[string]string{}, map[string]string{}
+	for _, b := range backends {
+		configs[b.PortName] = BackendConfigName(b)
+		if !b.HTTP {
+			protocols[b.PortName] = "HTTPS"
+		}
 	}
+	a := map[string]string{
+		"cloud.google.com/neg":            js(map[string]bool{"ingress": true}),
+		"cloud.google.com/backend-config": js(map[string]any{"ports": configs}),
+	}
+	if len(protocols) > 0 {
+		a["cloud.google.com/app-protocols"] = js(protocols)
+	}
+	return a
 }
 
 func js(v any) string {

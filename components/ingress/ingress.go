@@ -21,8 +21,26 @@ func NewIngress(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		return nil, fmt.Errorf("ingress %q: args are required", name)
 	}
 	a := args.WithDefaults()
-	if a.Namespace == nil || a.ManagementHost == "" || a.GatewayHost == "" || a.Management.Service == "" || a.Gateway.Service == "" {
-		return nil, fmt.Errorf("ingress %q: Namespace, hosts and backends are required", name)
+	p := a.Validate("")
+	p.OneOf("Mode", a.Mode, ModeGKE, ModeClass)
+	if a.Namespace == nil || len(a.Routes) == 0 {
+		p.Addf("args", "Namespace and Routes are required")
+	}
+	seen := map[string]bool{}
+	for i, r := range a.Routes {
+		if r.Name == "" || r.Host == "" || r.Backend.Service == "" || r.Backend.PortName == "" || seen[r.Name] {
+			p.Addf(fmt.Sprintf("Routes[%d]", i), "want a unique Name, a Host, and a Backend with Service, Port and PortName")
+		}
+		seen[r.Name] = true
+	}
+	if a.Mode == ModeGKE && a.Project == "" {
+		p.Addf("Project", "missing; mode gke reserves a global address in the project")
+	}
+	if a.TLSFromValues() && (a.TLSCertificate == nil || a.TLSKey == nil) {
+		p.Addf("tlsSecretName", "missing; TLS secret needs tlsSecretName, or TLSCertificate and TLSKey")
+	}
+	if err := p.Err(fmt.Sprintf("ingress %q", name)); err != nil {
+		return nil, err
 	}
 	ing := &Ingress{Scheme: "https"}
 	if a.TLS == TLSNone {
@@ -32,10 +50,7 @@ func NewIngress(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		return nil, err
 	}
 	parent := pulumi.Parent(ing)
-	if a.TLS == TLSSecret && a.TLSSecretName == "" {
-		if a.TLSCertificate == nil || a.TLSKey == nil {
-			return nil, fmt.Errorf("ingress %q: TLS secret needs TLSSecretName, or TLSCertificate and TLSKey", name)
-		}
+	if a.TLSFromValues() {
 		a.TLSSecretName = name + "-tls"
 		if _, err := corev1.NewSecret(ctx, name+"-tls", &corev1.SecretArgs{
 			Metadata: kube.Meta(a.TLSSecretName, a.Namespace, labels()),
@@ -102,8 +117,8 @@ func tls(a Args, hosts ...string) networkingv1.IngressTLSArray {
 	}}
 }
 
-// newGKE: one Ingress for both hosts behind one reserved IP; per-backend behaviour lives in
-// the BackendConfigs the Services point at.
+// newGKE: one Ingress for every host behind one reserved IP; per-backend behaviour lives in
+// the BackendConfigs the Services' ports point at.
 func newGKE(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pulumi.ResourceOption) error {
 	// Reserved, so the IP (and the DNS records pointing at it) survives re-creating the
 	// Ingress.
@@ -113,48 +128,40 @@ func newGKE(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pulu
 	}
 	ing.Address = addr.Address
 
-	custom := func(rname, apiVersion, kind string, spec map[string]any) (*apiextensions.CustomResource, error) {
-		return apiextensions.NewCustomResource(ctx, rname, &apiextensions.CustomResourceArgs{
+	// rname is the Pulumi name (from the component's), object the Kubernetes one.
+	custom := func(rname, object, apiVersion, kind string, spec map[string]any) error {
+		_, err := apiextensions.NewCustomResource(ctx, rname, &apiextensions.CustomResourceArgs{
 			ApiVersion:  pulumi.String(apiVersion),
 			Kind:        pulumi.String(kind),
-			Metadata:    kube.Meta(rname, a.Namespace, labels()),
+			Metadata:    kube.Meta(object, a.Namespace, labels()),
 			OtherFields: kubernetes.UntypedArgs{"spec": spec},
 		}, opts...)
+		return err
 	}
-	backends := []struct {
-		backend  Backend
-		affinity bool
-	}{{a.Management, true}, {a.Gateway, false}}
-	for _, r := range a.Extra {
-		backends = append(backends, struct {
-			backend  Backend
-			affinity bool
-		}{r.Backend, false})
-	}
-	for _, b := range backends {
+	for _, r := range a.Routes {
+		b := r.Backend
 		proto := "HTTPS"
-		if b.backend.HTTP {
+		if b.HTTP {
 			proto = "HTTP"
 		}
 		spec := map[string]any{
 			"healthCheck": map[string]any{
-				"type": proto, "requestPath": b.backend.HealthPath, "port": b.backend.HealthPort,
+				"type": proto, "requestPath": b.HealthPath, "port": b.HealthPort,
 				"checkIntervalSec": 10, "timeoutSec": 5, "healthyThreshold": 1, "unhealthyThreshold": 3,
 			},
-			"timeoutSec": 300,
+			"timeoutSec": b.TimeoutSeconds,
 			// Matches the pods' preStop sleep: in-flight requests finish during a rollout.
 			"connectionDraining": map[string]any{"drainingTimeoutSec": 30},
 		}
-		if b.affinity {
-			// The portals keep session state per server: login breaks without affinity.
+		if r.Affinity {
 			spec["sessionAffinity"] = map[string]any{"affinityType": "GENERATED_COOKIE", "affinityCookieTtlSec": a.AffinityCookieTTLSeconds}
 		}
-		if _, err := custom(BackendConfigName(b.backend.Service), "cloud.google.com/v1", "BackendConfig", spec); err != nil {
+		if err := custom(name+"-"+BackendConfigName(b), BackendConfigName(b), "cloud.google.com/v1", "BackendConfig", spec); err != nil {
 			return err
 		}
 	}
 	frontend := name + "-frontend"
-	if _, err := custom(frontend, "networking.gke.io/v1beta1", "FrontendConfig", map[string]any{
+	if err := custom(frontend, frontend, "networking.gke.io/v1beta1", "FrontendConfig", map[string]any{
 		"redirectToHttps": map[string]any{"enabled": a.TLS != TLSNone, "responseCodeName": "MOVED_PERMANENTLY_DEFAULT"},
 	}); err != nil {
 		return err
@@ -166,65 +173,55 @@ func newGKE(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pulu
 	}
 	if a.TLS == TLSManaged {
 		cert := name + "-cert"
-		if _, err := apiextensions.NewCustomResource(ctx, cert, &apiextensions.CustomResourceArgs{
-			ApiVersion:  pulumi.String("networking.gke.io/v1"),
-			Kind:        pulumi.String("ManagedCertificate"),
-			Metadata:    kube.Meta(cert, a.Namespace, labels()),
-			OtherFields: kubernetes.UntypedArgs{"spec": map[string]any{"domains": a.hosts()}},
-		}, opts...); err != nil {
+		if err := custom(cert, cert, "networking.gke.io/v1", "ManagedCertificate", map[string]any{"domains": a.hosts()}); err != nil {
 			return err
 		}
 		annotations["networking.gke.io/managed-certificates"] = pulumi.String(cert)
 	}
+	var rules networkingv1.IngressRuleArray
+	for _, r := range a.Routes {
+		rules = append(rules, rule(r.Host, r.Backend))
+	}
 	_, err = networkingv1.NewIngress(ctx, name, &networkingv1.IngressArgs{
 		Metadata: meta(name, a, annotations),
-		Spec: &networkingv1.IngressSpecArgs{
-			Rules: append(networkingv1.IngressRuleArray{rule(a.ManagementHost, a.Management), rule(a.GatewayHost, a.Gateway)}, a.extraRules()...),
-			Tls:   tls(a, a.hosts()...),
-		},
+		Spec:     &networkingv1.IngressSpecArgs{Rules: rules, Tls: tls(a, a.hosts()...)},
 	}, opts...)
 	return err
 }
 
-// newClass: two Ingresses, because the controller's annotations apply per Ingress and only
-// the management host wants cookie affinity.
+// newClass: an Ingress per host, because the controller's annotations apply per Ingress and
+// only some hosts want cookie affinity.
 func newClass(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pulumi.ResourceOption) error {
-	common := func() pulumi.StringMap {
-		return pulumi.StringMap{
-			// API Manager only listens on TLS ports: the controller must speak HTTPS to it.
-			"nginx.ingress.kubernetes.io/backend-protocol": pulumi.String("HTTPS"),
-			"nginx.ingress.kubernetes.io/proxy-body-size":  pulumi.String("50m"),
-		}
-	}
-	mgmt, gw := common(), common()
-	mgmt["nginx.ingress.kubernetes.io/affinity"] = pulumi.String("cookie")
-	mgmt["nginx.ingress.kubernetes.io/session-cookie-name"] = pulumi.String("apim-route")
-	mgmt["nginx.ingress.kubernetes.io/session-cookie-max-age"] = pulumi.String(fmt.Sprint(a.AffinityCookieTTLSeconds))
-	type ingressSpec struct {
-		suffix      string
-		host        string
-		backend     Backend
-		annotations pulumi.StringMap
-	}
-	specs := []ingressSpec{{"management", a.ManagementHost, a.Management, mgmt}, {"gateway", a.GatewayHost, a.Gateway, gw}}
-	for _, r := range a.Extra {
-		specs = append(specs, ingressSpec{r.Backend.Service, r.Host, r.Backend, pulumi.StringMap{}})
-	}
 	var first *networkingv1.Ingress
-	for _, x := range specs {
-		r, err := networkingv1.NewIngress(ctx, name+"-"+x.suffix, &networkingv1.IngressArgs{
-			Metadata: meta(name+"-"+x.suffix, a, x.annotations),
+	for _, r := range a.Routes {
+		annotations := pulumi.StringMap{
+			"nginx.ingress.kubernetes.io/proxy-body-size":    pulumi.String("50m"),
+			"nginx.ingress.kubernetes.io/proxy-read-timeout": pulumi.String(fmt.Sprint(r.Backend.TimeoutSeconds)),
+			"nginx.ingress.kubernetes.io/proxy-send-timeout": pulumi.String(fmt.Sprint(r.Backend.TimeoutSeconds)),
+		}
+		if !r.Backend.HTTP {
+			// API Manager only listens on TLS ports: the controller must speak HTTPS to it.
+			annotations["nginx.ingress.kubernetes.io/backend-protocol"] = pulumi.String("HTTPS")
+		}
+		if r.Affinity {
+			annotations["nginx.ingress.kubernetes.io/affinity"] = pulumi.String("cookie")
+			annotations["nginx.ingress.kubernetes.io/session-cookie-name"] = pulumi.String("apim-route")
+			annotations["nginx.ingress.kubernetes.io/session-cookie-max-age"] = pulumi.String(fmt.Sprint(a.AffinityCookieTTLSeconds))
+		}
+		rname := name + "-" + r.Name
+		created, err := networkingv1.NewIngress(ctx, rname, &networkingv1.IngressArgs{
+			Metadata: meta(rname, a, annotations),
 			Spec: &networkingv1.IngressSpecArgs{
 				IngressClassName: pulumi.String(a.ClassName),
-				Rules:            networkingv1.IngressRuleArray{rule(x.host, x.backend)},
-				Tls:              tls(a, x.host),
+				Rules:            networkingv1.IngressRuleArray{rule(r.Host, r.Backend)},
+				Tls:              tls(a, r.Host),
 			},
 		}, opts...)
 		if err != nil {
 			return err
 		}
 		if first == nil {
-			first = r
+			first = created
 		}
 	}
 	// The controller's first address, or "" while it has none (or never will: SkipAwait).
@@ -243,17 +240,9 @@ func newClass(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pu
 }
 
 func (a Args) hosts() []string {
-	hosts := []string{a.ManagementHost, a.GatewayHost}
-	for _, r := range a.Extra {
+	var hosts []string
+	for _, r := range a.Routes {
 		hosts = append(hosts, r.Host)
 	}
 	return hosts
-}
-
-func (a Args) extraRules() []networkingv1.IngressRuleInput {
-	var out []networkingv1.IngressRuleInput
-	for _, r := range a.Extra {
-		out = append(out, rule(r.Host, r.Backend))
-	}
-	return out
 }

@@ -1,40 +1,47 @@
 package mysql
 
 import (
+	"regexp"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
-// Args configures a MySQL. Zero values are replaced by the defaults in WithDefaults.
+// Args configures a MySQL. Zero values are replaced by the defaults in WithDefaults. The JSON
+// names are the settings of a stack's `mysql` config key.
 type Args struct {
 	// Namespace to deploy into. Required.
-	Namespace pulumi.StringInput
+	Namespace pulumi.StringInput `json:"-"`
 	// Name of the StatefulSet and of the Service clients connect to. Defaults to "mysql".
-	Name string
+	Name string `json:"-"`
 	// Image is the MySQL image. Defaults to mysql:8.4 (the LTS line).
-	Image string
+	Image string `json:"image"`
 	// APIMImage is the API Manager image whose dbscripts are loaded into the new databases.
 	// Required: use the same image as the API Manager control plane.
-	APIMImage string
+	APIMImage string `json:"-"`
+	// APIMServerHome is the server home inside APIMImage (where dbscripts/ is). Required.
+	APIMServerHome string `json:"-"`
 	// RootPassword and Password (of the application user) must be secrets. Required.
-	RootPassword, Password pulumi.StringInput
+	RootPassword pulumi.StringInput `json:"-"`
+	Password     pulumi.StringInput `json:"-"`
 	// Username of the application user that owns apim_db and shared_db. Defaults to
 	// "apimadmin".
-	Username string
+	Username string `json:"username"`
 	// StorageSize of the data volume. Defaults to 20Gi.
-	StorageSize string
+	StorageSize string `json:"storageSize"`
 	// StorageClass of the data volume. Defaults to the cluster's default class (on GKE,
 	// pd-balanced block storage).
-	StorageClass string
+	StorageClass string `json:"storageClass"`
 	// Resources default to requests 500m/1Gi and limits 2/2Gi.
-	Resources kube.Resources
+	Resources kube.Resources `json:"resources"`
 	// Protect guards the StatefulSet against deletion and replacement by Pulumi; the data
 	// volume is retained by the StatefulSet's retention policy in any case. Defaults to true.
-	Protect *bool
+	Protect *bool `json:"protect"`
 	// Clients are pod label selectors allowed to connect on 3306; a NetworkPolicy denies
 	// everyone else.
-	Clients []map[string]string
+	Clients []map[string]string `json:"-"`
 }
 
 // Database names WSO2 API Manager expects.
@@ -70,6 +77,23 @@ func (a Args) WithDefaults() Args {
 	}
 	return a
 }
+
+var userRe = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,31}$`)
+
+// Validate checks defaulted args; key prefixes every message (e.g. "mysql").
+func (a Args) Validate(key string) validate.Problems {
+	var p validate.Problems
+	k := func(name string) string { return validate.Key(key, name) }
+	p.Image(k("image"), a.Image, "mysql:8.4")
+	p.Matches(k("username"), a.Username, userRe, "a MySQL user name (letters, digits, '_', at most 32)")
+	p.Quantity(k("storageSize"), a.StorageSize, "20Gi")
+	p.Resources(k("resources"), a.Resources)
+	return p
+}
+
+// SchemaInitResources are what the init container copying the schema scripts requests and may
+// use.
+var SchemaInitResources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi"}, Limits: kube.Compute{CPU: "200m", Memory: "128Mi"}}
 
 // MySQL is the component's public face: what a client needs to connect.
 type MySQL struct {

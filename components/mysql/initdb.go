@@ -24,11 +24,16 @@ mysql_root %[2]s < %[3]s/shared-mysql.sql
 `, APIMDatabase, SharedDatabase, schemaDir)
 }
 
-// copySchemas runs in the API Manager image and copies the schema scripts it ships.
-func copySchemas() string {
+// copySchemas runs in the API Manager image and copies the schema scripts it ships from the
+// server home, failing with a clear message when the home is not where the args say.
+func copySchemas(home string) string {
 	return fmt.Sprintf(`set -eu
-home="${WSO2_SERVER_HOME:-$(ls -d /home/wso2carbon/wso2am-* | head -n 1)}"
+home=%[2]q
+if [ ! -d "$home/dbscripts" ]; then
+  echo "no dbscripts in $home: set the API Manager server home (apim.serverHome) to the image's product directory" >&2
+  exit 1
+fi
 cp "$home/dbscripts/apimgt/mysql.sql" %[1]s/apimgt-mysql.sql
 cp "$home/dbscripts/mysql.sql" %[1]s/shared-mysql.sql
-`, schemaDir)
+`, schemaDir, home)
 }

@@ -19,8 +19,12 @@ func NewMySQL(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, fmt.Errorf("mysql %q: args are required", name)
 	}
 	a := args.WithDefaults()
-	if a.Namespace == nil || a.APIMImage == "" || a.RootPassword == nil || a.Password == nil {
-		return nil, fmt.Errorf("mysql %q: Namespace, APIMImage, RootPassword and Password are required", name)
+	p := a.Validate("")
+	if a.Namespace == nil || a.APIMImage == "" || a.APIMServerHome == "" || a.RootPassword == nil || a.Password == nil {
+		p.Addf("args", "Namespace, APIMImage, APIMServerHome, RootPassword and Password are required")
+	}
+	if err := p.Err(fmt.Sprintf("mysql %q", name)); err != nil {
+		return nil, err
 	}
 	m := &MySQL{Host: a.Name, Port: Port, Username: a.Username,
 		PasswordSecret: kube.SecretRef{Name: a.Name + "-credentials", Key: "password"}}
@@ -127,7 +131,7 @@ func statefulSetArgs(a Args, meta *metav1.ObjectMetaArgs, labels, selector map[s
 					Labels: pulumi.ToStringMap(labels),
 					// A changed init script only matters for a new, empty volume, but rolling
 					// the pod keeps what runs equal to what is declared.
-					Annotations: pulumi.StringMap{"checksum/initdb": pulumi.String(kube.Checksum(initScript(), copySchemas()))},
+					Annotations: pulumi.StringMap{"checksum/initdb": pulumi.String(kube.Checksum(initScript(), copySchemas(a.APIMServerHome)))},
 				},
 				Spec: &corev1.PodSpecArgs{
 					SecurityContext:               kube.PodSecurity(uid),
@@ -136,10 +140,9 @@ func statefulSetArgs(a Args, meta *metav1.ObjectMetaArgs, labels, selector map[s
 					InitContainers: corev1.ContainerArray{corev1.ContainerArgs{
 						Name:            pulumi.String("apim-schemas"),
 						Image:           pulumi.String(a.APIMImage),
-						Command:         pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(copySchemas())},
+						Command:         pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(copySchemas(a.APIMServerHome))},
 						SecurityContext: kube.ContainerSecurity(10001, true),
-						Resources: kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi"},
-							Limits: kube.Compute{CPU: "200m", Memory: "128Mi"}}.Args(),
+						Resources:       SchemaInitResources.Args(),
 						VolumeMounts: corev1.VolumeMountArray{
 							corev1.VolumeMountArgs{Name: pulumi.String("schemas"), MountPath: pulumi.String(schemaDir)},
 						},

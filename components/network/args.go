@@ -1,24 +1,29 @@
 package network
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/validate"
+)
 
 // Args configures a Network. Zero values are replaced by the defaults in withDefaults.
 type Args struct {
 	// Project is the Google Cloud project ID. Required.
-	Project string
+	Project string `json:"-"`
 	// Region is the region of the subnetwork, router and NAT, e.g. "europe-west1". Required.
-	Region string
+	Region string `json:"-"`
 	// NodeCIDR is the subnetwork's primary range, used by node VMs and internal load balancers.
 	// Defaults to 10.10.0.0/20 (4,096 nodes).
-	NodeCIDR string
+	NodeCIDR string `json:"nodeCidr"`
 	// PodCIDR is the secondary range GKE assigns pod IPs from. Defaults to 10.16.0.0/14, which
 	// allows 1,024 nodes at GKE's default of 110 pods per node.
-	PodCIDR string
+	PodCIDR string `json:"podCidr"`
 	// ServiceCIDR is the secondary range for ClusterIP Services. Defaults to 10.20.0.0/20.
-	ServiceCIDR string
+	ServiceCIDR string `json:"serviceCidr"`
 	// CloudNAT adds a Cloud Router and NAT gateway so nodes without external IPs (private
 	// nodes) and VMs such as the NFS server can reach public registries. Defaults to false.
-	CloudNAT bool
+	CloudNAT bool `json:"-"`
 }
 
 // Secondary range names are fixed: the cluster refers to them by name, and renaming one would
@@ -40,6 +45,22 @@ func (a Args) WithDefaults() Args {
 		a.ServiceCIDR = "10.20.0.0/20"
 	}
 	return a
+}
+
+// Validate checks defaulted args; key prefixes every message (e.g. "cluster.network").
+func (a Args) Validate(key string) validate.Problems {
+	var p validate.Problems
+	ranges := map[string]string{
+		validate.Key(key, "nodeCidr"):    a.NodeCIDR,
+		validate.Key(key, "podCidr"):     a.PodCIDR,
+		validate.Key(key, "serviceCidr"): a.ServiceCIDR,
+	}
+	for _, k := range kube.SortedKeys(ranges) {
+		p.CIDR(k, ranges[k])
+	}
+	// On the effective ranges, so that a set range that collides with a default is caught.
+	p.Disjoint("the node, pod and service ranges must be disjoint", ranges)
+	return p
 }
 
 // Network is the component's public face: what a cluster, a file server or a firewall needs.

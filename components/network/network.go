@@ -13,8 +13,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		return nil, fmt.Errorf("network %q: args are required", name)
 	}
 	a := args.WithDefaults()
-	if a.Project == "" || a.Region == "" {
-		return nil, fmt.Errorf("network %q: Project and Region are required", name)
+	p := a.Validate("")
+	p.Required("Project", a.Project, "the Google Cloud project ID")
+	p.Required("Region", a.Region, "a region such as europe-west1")
+	if err := p.Err(fmt.Sprintf("network %q", name)); err != nil {
+		return nil, err
 	}
 
 	n := &Network{Region: a.Region, NodeCIDR: a.NodeCIDR, PodCIDR: a.PodCIDR, ServiceCIDR: a.ServiceCIDR}

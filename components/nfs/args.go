@@ -1,7 +1,13 @@
 package nfs
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
 // Backends.
@@ -24,58 +30,61 @@ const (
 	GID = 10001
 )
 
-// Args configures a FileServer. Zero values are replaced by the defaults in WithDefaults.
+// Args configures a FileServer. Zero values are replaced by the defaults in WithDefaults. The
+// JSON names are the settings of a stack's `nfs` config key.
 type Args struct {
 	// Backend is vm, filestore, in-cluster or storage-class. Required.
-	Backend string
+	Backend string `json:"backend"`
 
-	// Project and Zone place the VM or the Filestore instance (vm, filestore).
-	Project, Zone string
-	// Network names the VPC (vm: subnetwork self link; filestore: network name). Required
-	// for vm and filestore.
-	NetworkName, SubnetworkSelfLink pulumi.StringInput
+	// Zone places the VM or the Filestore instance (vm, filestore). Required for them.
+	Zone string `json:"zone"`
+	// Project holds the VM or the Filestore instance. Required for vm and filestore.
+	Project string `json:"-"`
+	// NetworkName and SubnetworkSelfLink place it (vm: both; filestore: the network).
+	NetworkName        pulumi.StringInput `json:"-"`
+	SubnetworkSelfLink pulumi.StringInput `json:"-"`
 	// ClientCIDRs may mount the share: NFS mounts are made by the kubelet, so these are the
 	// cluster's node ranges (and pod ranges on GKE, where pods may mount directly).
 	// Required.
-	ClientCIDRs []string
+	ClientCIDRs []string `json:"clientCidrs"`
 
 	// MachineType of the VM. Defaults to e2-small: NFS for config files needs little CPU.
-	MachineType string
-	// DiskSizeGB of the VM's data disk. Defaults to 100.
-	DiskSizeGB int
+	MachineType string `json:"machineType"`
+	// DiskSizeGB of the VM's data disk, 10..65536. Defaults to 100.
+	DiskSizeGB int `json:"diskSizeGb"`
 	// DiskType of the VM's data disk. Defaults to pd-balanced.
-	DiskType string
+	DiskType string `json:"diskType"`
 
 	// Tier of the Filestore instance. Defaults to BASIC_HDD.
-	Tier string
+	Tier string `json:"tier"`
 	// CapacityGB of the Filestore share; at least the tier's minimum. Defaults to it.
-	CapacityGB int
+	CapacityGB int `json:"capacityGb"`
 
 	// Namespace of the claim workloads mount. Required.
-	Namespace pulumi.StringInput
+	Namespace pulumi.StringInput `json:"-"`
 	// ServerNamespace holds the in-cluster server, which needs a privileged pod and so
 	// cannot share the workloads' restricted namespace. Required for in-cluster.
-	ServerNamespace pulumi.StringInput
+	ServerNamespace pulumi.StringInput `json:"-"`
 	// ServerImage is the in-cluster NFS server. Defaults to Kubernetes' own e2e NFS image.
-	ServerImage string
+	ServerImage string `json:"serverImage"`
 	// StorageClass is the ReadWriteMany class (storage-class) or the class of the
 	// in-cluster server's disk (in-cluster; default: the cluster's default class).
-	StorageClass string
+	StorageClass string `json:"storageClass"`
 	// Size of the claim, e.g. 10Gi. NFS does not enforce it; it documents intent and sizes
 	// the in-cluster server's disk and storage-class volumes. Defaults to 10Gi.
-	Size string
+	Size string `json:"size"`
 	// Directories are created in the share owned by UID:GID before any client mounts it
 	// (vm, in-cluster), e.g. the subPaths workloads mount.
-	Directories []string
+	Directories []string `json:"-"`
 	// VolumeName is the PersistentVolume's name, unique in the cluster. Defaults to
 	// "apim-shared".
-	VolumeName string
+	VolumeName string `json:"-"`
 	// ClaimName is the PersistentVolumeClaim's name. Defaults to "apim-shared".
-	ClaimName string
+	ClaimName string `json:"-"`
 
 	// Protect guards what holds the data (data disk, Filestore instance, server claim, the
 	// claim itself) against deletion or replacement by Pulumi. Defaults to true.
-	Protect *bool
+	Protect *bool `json:"protect"`
 }
 
 // TierMinimumGB is the smallest Filestore share each tier allows.
@@ -121,6 +130,39 @@ func (a Args) WithDefaults() Args {
 		a.Protect = &p
 	}
 	return a
+}
+
+// Cloud reports whether the backend is a Google Cloud resource (vm, filestore).
+func (a Args) Cloud() bool { return a.Backend == BackendVM || a.Backend == BackendFilestore }
+
+// Validate checks defaulted args; key prefixes every message (e.g. "nfs").
+func (a Args) Validate(key string) validate.Problems {
+	var p validate.Problems
+	k := func(name string) string { return validate.Key(key, name) }
+	p.OneOf(k("backend"), a.Backend, BackendVM, BackendFilestore, BackendInCluster, BackendStorageClass)
+	switch a.Backend {
+	case BackendFilestore:
+		if min, ok := TierMinimumGB[a.Tier]; !ok {
+			p.Addf(k("tier"), "%q is not valid; use one of %s", a.Tier, strings.Join(kube.SortedKeys(TierMinimumGB), ", "))
+		} else if a.CapacityGB < min {
+			p.Addf(k("capacityGb"), "%d is below the %s tier's minimum of %d GB; raise it or choose another tier", a.CapacityGB, a.Tier, min)
+		}
+	case BackendVM:
+		p.Between(k("diskSizeGb"), a.DiskSizeGB, 10, 65536)
+		p.Matches(k("machineType"), a.MachineType, validate.MachineTypeRe, "a Compute Engine machine type such as e2-small")
+		p.OneOf(k("diskType"), a.DiskType, "pd-standard", "pd-balanced", "pd-ssd")
+	case BackendStorageClass:
+		p.Required(k("storageClass"), a.StorageClass, "backend storage-class needs the name of a ReadWriteMany storage class")
+	}
+	if a.Cloud() {
+		p.Matches(k("zone"), a.Zone, validate.ZoneRe, "a zone such as europe-west1-b")
+	}
+	p.Quantity(k("size"), a.Size, "10Gi")
+	p.Image(k("serverImage"), a.ServerImage, "registry.k8s.io/e2e-test-images/volume/nfs:1.4")
+	for i, cidr := range a.ClientCIDRs {
+		p.CIDR(fmt.Sprintf("%s[%d]", k("clientCidrs"), i), cidr)
+	}
+	return p
 }
 
 // FileServer is the component's public face.

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
 // NewFileServer creates the backend's server (if any) and the ReadWriteMany claim. Pass the
@@ -17,8 +18,8 @@ func NewFileServer(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		return nil, fmt.Errorf("nfs %q: args are required", name)
 	}
 	a := args.WithDefaults()
-	if err := a.check(); err != nil {
-		return nil, fmt.Errorf("nfs %q: %w", name, err)
+	if err := a.check().Err(fmt.Sprintf("nfs %q", name)); err != nil {
+		return nil, err
 	}
 	fs := &FileServer{ClaimName: a.ClaimName}
 	if err := ctx.RegisterComponentResource("wso2apim:nfs:FileServer", name, fs, opts...); err != nil {
@@ -62,31 +63,26 @@ func NewFileServer(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 	return fs, nil
 }
 
-func (a Args) check() error {
-	switch a.Backend {
-	case BackendVM, BackendFilestore:
-		if a.Project == "" || a.Zone == "" || a.NetworkName == nil || len(a.ClientCIDRs) == 0 ||
-			(a.Backend == BackendVM && a.SubnetworkSelfLink == nil) {
-			return fmt.Errorf("backend %s needs Project, Zone, the network and ClientCIDRs", a.Backend)
+// check adds to Validate what only a caller of NewFileServer must provide.
+func (a Args) check() validate.Problems {
+	p := a.Validate("")
+	switch {
+	case a.Cloud():
+		p.Required("Project", a.Project, "backend "+a.Backend+" needs the Google Cloud project")
+		p.Required("zone", a.Zone, "backend "+a.Backend+" needs a zone")
+		if a.NetworkName == nil || (a.Backend == BackendVM && a.SubnetworkSelfLink == nil) {
+			p.Addf("NetworkName", "missing; backend %s needs the network (and, for vm, the subnetwork)", a.Backend)
 		}
-		if a.Backend == BackendFilestore && a.CapacityGB < TierMinimumGB[a.Tier] {
-			return fmt.Errorf("CapacityGB %d is below tier %s's minimum of %d", a.CapacityGB, a.Tier, TierMinimumGB[a.Tier])
-		}
-	case BackendInCluster:
-		if a.ServerNamespace == nil || len(a.ClientCIDRs) == 0 {
-			return fmt.Errorf("backend in-cluster needs ServerNamespace and ClientCIDRs")
-		}
-	case BackendStorageClass:
-		if a.StorageClass == "" {
-			return fmt.Errorf("backend storage-class needs StorageClass")
-		}
-	default:
-		return fmt.Errorf("backend %q is not one of vm, filestore, in-cluster, storage-class", a.Backend)
+	case a.Backend == BackendInCluster && a.ServerNamespace == nil:
+		p.Addf("ServerNamespace", "missing; backend in-cluster needs a namespace that allows a privileged pod")
+	}
+	if a.Backend != BackendStorageClass && len(a.ClientCIDRs) == 0 {
+		p.Addf("clientCidrs", "missing; want the ranges the kubelets mount from")
 	}
 	if a.Namespace == nil {
-		return fmt.Errorf("namespace is required")
+		p.Addf("Namespace", "missing; want the namespace of the workloads' claim")
 	}
-	return nil
+	return p
 }
 
 // newStaticVolume binds a claim to an nfs PersistentVolume by name, with storageClassName ""

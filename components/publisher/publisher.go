@@ -10,32 +10,46 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
 //go:embed publish.py
 var Script string
 
-// Args configures the publisher. Zero values are replaced by the defaults in WithDefaults.
+// Args configures the publisher. Zero values are replaced by the defaults in WithDefaults. The
+// JSON names are the settings of a stack's `publisher` config key.
 type Args struct {
 	// Namespace of the control plane. Required.
-	Namespace pulumi.StringInput
+	Namespace pulumi.StringInput `json:"-"`
 	// ControlPlaneURL, e.g. https://apim-cp:9443. Required.
-	ControlPlaneURL string
+	ControlPlaneURL string `json:"-"`
 	// AdminUsername and AdminPassword (a Secret key) log in. Required.
-	AdminUsername string
-	AdminPassword kube.SecretRef
+	AdminUsername string         `json:"-"`
+	AdminPassword kube.SecretRef `json:"-"`
 	// GatewayVHost is the gateway environment's virtual host, e.g. gw.example.com. Required.
-	GatewayVHost string
+	GatewayVHost string `json:"-"`
 	// Endpoint is the backend URL. Required.
-	Endpoint string
+	Endpoint string `json:"-"`
 	// Name, Context and Version of the API. Default HelloKubernetes, /hello, 1.0.0.
-	Name, Context, Version string
+	Name    string `json:"-"`
+	Context string `json:"-"`
+	Version string `json:"-"`
 	// Image runs the script (Python 3 standard library only). Defaults to python:3.13-alpine.
-	Image string
+	Image string `json:"image"`
 	// WaitSeconds for the control plane to become ready. Defaults to 1200.
-	WaitSeconds int
+	WaitSeconds int `json:"waitSeconds"`
 	// PodLabels let the Job's pod through NetworkPolicies.
-	PodLabels map[string]string
+	PodLabels map[string]string `json:"-"`
+}
+
+// Validate checks defaulted args; key prefixes every message (e.g. "publisher").
+func (a Args) Validate(key string) validate.Problems {
+	var p validate.Problems
+	p.Matches(validate.Key(key, "image"), a.Image, validate.ImageRe, "an image reference with python3 such as python:3.13-alpine")
+	if a.WaitSeconds < 1 {
+		p.Addf(validate.Key(key, "waitSeconds"), "%d is not valid; want 1 or more", a.WaitSeconds)
+	}
+	return p
 }
 
 // WithDefaults returns a copy of a with every empty setting replaced by its default.
@@ -58,6 +72,9 @@ func (a Args) WithDefaults() Args {
 	return a
 }
 
+// Resources are what the publishing Job's container requests and may use.
+var Resources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi"}, Limits: kube.Compute{CPU: "200m", Memory: "128Mi"}}
+
 // Publisher is the component's public face.
 type Publisher struct {
 	pulumi.ResourceState
@@ -72,8 +89,12 @@ func NewPublisher(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		return nil, fmt.Errorf("publisher %q: args are required", name)
 	}
 	a := args.WithDefaults()
+	problems := a.Validate("")
 	if a.Namespace == nil || a.ControlPlaneURL == "" || a.AdminUsername == "" || a.AdminPassword.Name == "" || a.GatewayVHost == "" || a.Endpoint == "" {
-		return nil, fmt.Errorf("publisher %q: Namespace, ControlPlaneURL, AdminUsername, AdminPassword, GatewayVHost and Endpoint are required", name)
+		problems.Addf("args", "Namespace, ControlPlaneURL, AdminUsername, AdminPassword, GatewayVHost and Endpoint are required")
+	}
+	if err := problems.Err(fmt.Sprintf("publisher %q", name)); err != nil {
+		return nil, err
 	}
 	p := &Publisher{Path: a.Context + "/" + a.Version}
 	if err := ctx.RegisterComponentResource("wso2apim:publisher:Publisher", name, p, opts...); err != nil {
@@ -123,9 +144,8 @@ func NewPublisher(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 						Command:         pulumi.StringArray{pulumi.String("python3"), pulumi.String("/scripts/publish.py")},
 						Env:             envArgs,
 						SecurityContext: kube.ContainerSecurity(10001, true),
-						Resources: kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi"},
-							Limits: kube.Compute{CPU: "200m", Memory: "128Mi"}}.Args(),
-						VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("scripts"), MountPath: pulumi.String("/scripts"), ReadOnly: pulumi.Bool(true)}},
+						Resources:       Resources.Args(),
+						VolumeMounts:    corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("scripts"), MountPath: pulumi.String("/scripts"), ReadOnly: pulumi.Bool(true)}},
 					}},
 					Volumes: corev1.VolumeArray{corev1.VolumeArgs{Name: pulumi.String("scripts"),
 						ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name()}}},

@@ -1,14 +1,11 @@
-// Command existing-cluster is an example of composing the components in your own Pulumi Go
-// program: MySQL, the API Manager control plane and an autoscaled gateway in a namespace of a
-// cluster you already have, with your own names and sizes. Run it as a Pulumi project of its
-// own (a Pulumi.yaml with runtime go next to it) after setting the secrets it reads:
+// Command existing-cluster composes the leaf components in a program of your own: MySQL, the
+// API Manager control plane and an autoscaled gateway, with your own names, sizes and
+// namespace, in the cluster of your current kubeconfig context. No Google Cloud resource.
 //
 //	pulumi config set --secret adminPassword ...
 //	pulumi config set --secret encryptionKey "$(openssl rand -hex 32)"
 //	pulumi config set --secret dbRootPassword ...
 //	pulumi config set --secret dbPassword ...
-//	pulumi config set jdbcDriverUrl https://<your mirror>/mysql-connector-j-9.1.0.jar
-//	pulumi config set jdbcDriverSha256 <sha256 of that jar>
 package main
 
 import (
@@ -40,7 +37,8 @@ func program(ctx *pulumi.Context) error {
 	withK8s := pulumi.Provider(k8s)
 
 	ns, err := corev1.NewNamespace(ctx, "apis", &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("apis")},
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("apis"),
+			Labels: pulumi.StringMap{"pod-security.kubernetes.io/enforce": pulumi.String("restricted")}},
 	}, withK8s)
 	if err != nil {
 		return err
@@ -48,12 +46,13 @@ func program(ctx *pulumi.Context) error {
 	namespace := ns.Metadata.Name().Elem()
 
 	db, err := mysql.NewMySQL(ctx, "db", &mysql.Args{
-		Namespace:    namespace,
-		Name:         "apim-db",
-		APIMImage:    "wso2/wso2am:4.7.0",
-		RootPassword: cfg.RequireSecret("dbRootPassword"),
-		Password:     cfg.RequireSecret("dbPassword"),
-		StorageSize:  "50Gi",
+		Namespace:      namespace,
+		Name:           "apim-db",
+		APIMImage:      "wso2/wso2am:4.7.0",
+		APIMServerHome: apim.ServerHomeFor("wso2/wso2am:4.7.0", "wso2am"),
+		RootPassword:   cfg.RequireSecret("dbRootPassword"),
+		Password:       cfg.RequireSecret("dbPassword"),
+		StorageSize:    "50Gi",
 		Clients: []map[string]string{
 			kube.Selector("apis-cp", apim.ComponentControlPlane),
 			kube.Selector("apis-gw", apim.ComponentGateway),
@@ -63,18 +62,17 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 
-	common := apim.Workload{
+	// What the control plane and its gateways share; the JDBC driver comes from Maven
+	// Central by default.
+	shared := apim.Shared{
 		Namespace:          namespace,
 		Database:           apim.Database{Host: db.Host, Username: db.Username, Password: db.PasswordSecret},
-		JDBCDriver:         apim.JDBCDriver{URL: cfg.Require("jdbcDriverUrl"), SHA256: cfg.Require("jdbcDriverSha256")},
 		ManagementHostname: "portal.example.org",
 		GatewayHostname:    "api.example.org",
 	}
-
-	cpWorkload := common
-	cpWorkload.Name = "apis-cp"
 	cp, err := apim.NewControlPlane(ctx, "cp", &apim.ControlPlaneArgs{
-		Workload:       cpWorkload,
+		Workload:       apim.Workload{Name: "apis-cp"},
+		Shared:         shared,
 		GatewayService: "apis-gw",
 		AdminPassword:  cfg.RequireSecret("adminPassword"),
 		EncryptionKey:  cfg.RequireSecret("encryptionKey"),
@@ -83,11 +81,10 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 
-	gwWorkload := common
-	gwWorkload.Name = "apis-gw"
-	gwWorkload.Credentials = cp.Credentials
+	shared.Credentials = cp.Credentials
 	gw, err := apim.NewGateway(ctx, "gw", &apim.GatewayArgs{
-		Workload:            gwWorkload,
+		Workload:            apim.Workload{Name: "apis-gw"},
+		Shared:              shared,
 		ControlPlaneService: cp.Service,
 		MinReplicas:         2,
 		MaxReplicas:         10,

@@ -11,10 +11,7 @@ import (
 
 // The example runs under mocks: it is not only compiled but proven to compose.
 func TestExampleComposes(t *testing.T) {
-	g, err := harness.RunWithConfig(program, "example", "dev", map[string]any{
-		"jdbcDriverUrl":    "https://mirror.example/mysql-connector-j.jar",
-		"jdbcDriverSha256": "0000000000000000000000000000000000000000000000000000000000000000",
-	}, harness.Options{Secrets: map[string]string{
+	g, err := harness.RunWithConfig(program, "apim-existing-cluster", "dev", map[string]any{}, harness.Options{Secrets: map[string]string{
 		"adminPassword": "example-admin-pw", "encryptionKey": "0123456789abcdef0123456789abcdef",
 		"dbRootPassword": "example-root-pw", "dbPassword": "example-db-pw",
 	}})
@@ -25,5 +22,10 @@ func TestExampleComposes(t *testing.T) {
 	assert.Equal(t, 10.0, hpa.Get("spec.maxReplicas"))
 	conf := g.Find("kubernetes:core/v1:ConfigMap", "gw-conf").String("data[deployment.toml]")
 	assert.Contains(t, conf, `event_listening_endpoints = ["tcp://apis-cp:5672"]`)
-	assert.Contains(t, conf, "jdbc:mysql://apim-db:3306/shared_db")
+	assert.Contains(t, conf, "jdbc:mysql://apim-db:3306/shared_db?")
+	assert.Empty(t, g.WithPrefix("gcp:"), "an existing cluster needs nothing from Google Cloud")
+	dep := g.Find("kubernetes:apps/v1:Deployment", "gw")
+	init := dep.Get("spec.template.spec.initContainers.0.env").([]any)
+	assert.Contains(t, init, map[string]any{"name": "JDBC_DRIVER_URL",
+		"value": "https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/9.1.0/mysql-connector-j-9.1.0.jar"})
 }

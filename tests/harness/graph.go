@@ -111,14 +111,20 @@ type Graph struct {
 	byURN     map[string]*Resource
 }
 
-func (g *Graph) add(r *Resource) {
+// add records r, refusing a second resource with the same URN as the real engine does
+// ("Duplicate resource URN"): two components that name children alike collide here too.
+func (g *Graph) add(r *Resource) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.byURN == nil {
 		g.byURN = map[string]*Resource{}
 	}
+	if _, dup := g.byURN[r.URN]; dup {
+		return fmt.Errorf("harness: duplicate resource URN %s", r.URN)
+	}
 	g.resources = append(g.resources, r)
 	g.byURN[r.URN] = r
+	return nil
 }
 
 // All returns every resource, sorted by URN so that output is stable.

@@ -43,7 +43,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		id = args.ID
 	}
 	r.ID = id
-	m.graph.add(r)
+	if err := m.graph.add(r); err != nil {
+		return "", nil, err
+	}
 
 	outputs := args.Inputs.Copy()
 	for k, v := range computedOutputs(r) {

@@ -37,6 +37,11 @@ var TestSecrets = map[string]string{
 	"ingressTlsKey":          "-----BEGIN PRIVATE KEY-----\ntest-key-DO-NOT-USE\n-----END PRIVATE KEY-----\n",
 }
 
+// TestGCPProject is the gcp:project every run gets unless it sets its own (Options.Set
+// "gcp:project", nil to leave it unset): the stack files leave the project to the user, as
+// `pulumi config set gcp:project <id>`.
+const TestGCPProject = "apim-test-project"
+
 // Run runs program as stack `stack` of the project in the repository root, with that stack's
 // Pulumi.<stack>.yaml and Pulumi.yaml's project defaults, and returns the recorded graph and
 // the program's error.
@@ -56,6 +61,9 @@ func Run(program pulumi.RunFunc, stack string, opts Options) (*Graph, error) {
 // values as YAML-decoded Go values).
 func RunWithConfig(program pulumi.RunFunc, project, stack string, cfg map[string]any, opts Options) (*Graph, error) {
 	cfg = deepCopy(cfg).(map[string]any)
+	if _, ok := cfg["gcp:project"]; !ok {
+		cfg["gcp:project"] = TestGCPProject
+	}
 	for _, path := range sortedKeys(opts.Set) {
 		setPath(cfg, path, opts.Set[path])
 	}
@@ -68,6 +76,10 @@ func RunWithConfig(program pulumi.RunFunc, project, stack string, cfg map[string
 		s, err := configString(v)
 		if err != nil {
 			return nil, fmt.Errorf("config %s: %w", k, err)
+		}
+		if strings.Contains(k, ":") {
+			flat[k] = s // provider config such as gcp:region
+			continue
 		}
 		flat[project+":"+k] = s
 	}
@@ -107,8 +119,8 @@ func RepoRoot() (string, error) {
 }
 
 // LoadStackConfig reads Pulumi.yaml and Pulumi.<stack>.yaml as the CLI would: the project's
-// config defaults first, then the stack's values for the project namespace. It returns the
-// project name and the config keyed without namespace.
+// config defaults first, then the stack's values. It returns the project name and the config:
+// the project's keys without namespace, provider keys (gcp:region) with theirs.
 func LoadStackConfig(root, stack string) (string, map[string]any, error) {
 	var project struct {
 		Name   string `yaml:"name"`
@@ -133,8 +145,11 @@ func LoadStackConfig(root, stack string) (string, map[string]any, error) {
 	}
 	for k, v := range stackFile.Config {
 		ns, key, ok := strings.Cut(k, ":")
-		if !ok || ns != project.Name {
-			continue // provider config such as gcp:project is not the program's
+		if !ok {
+			continue
+		}
+		if ns != project.Name {
+			key = k // provider config such as gcp:region, passed on as it is
 		}
 		if obj, isObj := v.(map[string]any); isObj && obj["secure"] != nil {
 			continue // encrypted values need the CLI; tests pass secrets through Options

@@ -1,0 +1,245 @@
+package platform
+
+import (
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/analytics"
+	"github.com/wso2-k8s/apim-gke/components/apim"
+	"github.com/wso2-k8s/apim-gke/components/backend"
+	"github.com/wso2-k8s/apim-gke/components/gke"
+	"github.com/wso2-k8s/apim-gke/components/ingress"
+	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/mysql"
+	"github.com/wso2-k8s/apim-gke/components/network"
+	"github.com/wso2-k8s/apim-gke/components/nfs"
+	"github.com/wso2-k8s/apim-gke/components/publisher"
+)
+
+// Args is the whole product. Each field is one top-level key of a stack's config (JSON names),
+// decoded straight into the types the components take; zero values mean "the default", applied
+// by WithDefaults and the components' own WithDefaults, nowhere else.
+type Args struct {
+	// Cluster chooses and configures the Kubernetes cluster.
+	Cluster ClusterArgs `json:"cluster"`
+	// NodePool configures the GKE node pool (mode gke only).
+	NodePool gke.NodePoolArgs `json:"nodePool"`
+	// APIM configures the API Manager control plane and what its gateways share with it.
+	APIM APIMArgs `json:"apim"`
+	// Gateway configures the autoscaled universal gateway.
+	Gateway apim.GatewayArgs `json:"gateway"`
+	// MySQL configures the database.
+	MySQL mysql.Args `json:"mysql"`
+	// Backend configures the sample backend.
+	Backend BackendArgs `json:"backend"`
+	// NFS configures the shared file storage.
+	NFS nfs.Args `json:"nfs"`
+	// Ingress publishes the portals and the gateway.
+	Ingress IngressArgs `json:"ingress"`
+	// Publisher publishes the sample API on first deploy.
+	Publisher PublisherArgs `json:"publisher"`
+	// Analytics chooses where API analytics go.
+	Analytics AnalyticsArgs `json:"analytics"`
+	// Secrets are the passwords and keys; those left nil are generated once and kept.
+	Secrets Secrets `json:"-"`
+}
+
+// Cluster modes.
+const (
+	// ModeGKE creates a VPC, a GKE cluster and its node pool.
+	ModeGKE = "gke"
+	// ModeExisting deploys into a cluster that already exists; no Google Cloud resource is
+	// created.
+	ModeExisting = "existing"
+)
+
+// ClusterArgs is the `cluster` key: the GKE settings (mode gke), how to reach an existing
+// cluster (mode existing), and the workloads' namespace.
+type ClusterArgs struct {
+	// Mode is "gke" or "existing". Defaults to "gke".
+	Mode string `json:"mode"`
+	// The GKE cluster. Name defaults to "<platform name>-<stack>"; Project and Region to the
+	// stack's gcp:project and gcp:region.
+	gke.ClusterArgs
+	// Network holds the VPC's address ranges (mode gke).
+	Network network.Args `json:"network"`
+	// Kubeconfig is a kubeconfig file's path or contents (mode existing). Defaults to the
+	// ambient kubeconfig ($KUBECONFIG or ~/.kube/config).
+	Kubeconfig string `json:"kubeconfig"`
+	// Context is the kubeconfig context to use (mode existing). Defaults to its current one.
+	Context string `json:"context"`
+	// Namespace holds every workload. Defaults to "wso2-<platform name>".
+	Namespace string `json:"namespace"`
+	// Provider, in mode existing, is used instead of one made from Kubeconfig and Context.
+	Provider *kubernetes.Provider `json:"-"`
+}
+
+// APIMArgs is the `apim` key: the control plane's workload settings, the domain its hosts are
+// published under, the admin user and the JDBC driver.
+type APIMArgs struct {
+	apim.Workload
+	// Domain under which the portals (am.<domain>) and the gateway (gw.<domain>) are
+	// published. Defaults to apim.example.com.
+	Domain string `json:"domain"`
+	// AdminUsername defaults to admin.
+	AdminUsername string `json:"adminUsername"`
+	// JDBCDriver is where the MySQL Connector/J jar comes from. Defaults to Maven Central.
+	JDBCDriver apim.JDBCDriver `json:"jdbcDriver"`
+}
+
+// BackendArgs is the `backend` key.
+type BackendArgs struct {
+	// Enabled deploys the sample backend. Defaults to true.
+	Enabled *bool `json:"enabled"`
+	backend.Args
+}
+
+// IngressArgs is the `ingress` key.
+type IngressArgs struct {
+	// Enabled publishes am.<domain> and gw.<domain>. Defaults to true.
+	Enabled *bool `json:"enabled"`
+	ingress.Args
+}
+
+// PublisherArgs is the `publisher` key.
+type PublisherArgs struct {
+	// Enabled runs the Job that publishes the hello API. Defaults to true; needs the backend.
+	Enabled *bool `json:"enabled"`
+	publisher.Args
+}
+
+// AnalyticsArgs is the `analytics` key.
+type AnalyticsArgs struct {
+	// Mode is opensearch (self-hosted, the default), moesif (SaaS) or none.
+	Mode string `json:"mode"`
+	// The OpenSearch stack (mode opensearch).
+	analytics.Args
+}
+
+// Secrets are the product's secret values. Those marked "generated" are made once, on the
+// first `up`, when left nil, and kept in the cluster (see package secrets); a value set here
+// always wins. Pass Pulumi secrets.
+type Secrets struct {
+	// AdminPassword of API Manager's admin user. Generated.
+	AdminPassword pulumi.StringInput
+	// EncryptionKey every API Manager node shares (32 or 64 hex characters). Generated; never
+	// change it after the first deploy.
+	EncryptionKey pulumi.StringInput
+	// MySQLRootPassword and MySQLPassword (the application user's). Generated.
+	MySQLRootPassword pulumi.StringInput
+	MySQLPassword     pulumi.StringInput
+	// AnalyticsAdminPassword of OpenSearch (analytics mode opensearch). Generated.
+	AnalyticsAdminPassword pulumi.StringInput
+	// MoesifKey is the Moesif application id (analytics mode moesif). Required for it.
+	MoesifKey pulumi.StringInput
+	// IngressTLSCertificate and IngressTLSKey (PEM) make the ingress's TLS Secret (ingress.tls
+	// secret without tlsSecretName). Required for it.
+	IngressTLSCertificate pulumi.StringInput
+	IngressTLSKey         pulumi.StringInput
+}
+
+// Context is what defaults come from besides Args: the component's name, the stack, and the
+// stack's Google Cloud provider config.
+type Context struct {
+	Name, Stack           string
+	GCPProject, GCPRegion string
+}
+
+func yes() *bool { v := true; return &v }
+
+// WithDefaults returns a copy of a with every setting the platform decides filled in. Settings
+// that belong to one component are left to that component's WithDefaults, except where the
+// platform must know the value (e.g. to size the node pool or name a Service).
+func (a Args) WithDefaults(c Context) Args {
+	cl := &a.Cluster
+	if cl.Mode == "" {
+		cl.Mode = ModeGKE
+	}
+	if cl.Name == "" {
+		cl.Name = c.Name + "-" + c.Stack
+	}
+	if cl.Namespace == "" {
+		cl.Namespace = "wso2-" + c.Name
+	}
+	if cl.Mode == ModeGKE {
+		if cl.Project == "" {
+			cl.Project = c.GCPProject
+		}
+		if cl.Region == "" {
+			cl.Region = c.GCPRegion
+		}
+		cl.ClusterArgs.NodePool = a.NodePool
+		cl.ClusterArgs = cl.ClusterArgs.WithDefaults()
+		a.NodePool = cl.ClusterArgs.NodePool
+		cl.Network.Project, cl.Network.Region = cl.Project, cl.Region
+		cl.Network = cl.Network.WithDefaults()
+	}
+
+	if a.APIM.Domain == "" {
+		a.APIM.Domain = "apim.example.com"
+	}
+	for _, enabled := range []**bool{&a.Backend.Enabled, &a.Ingress.Enabled, &a.Publisher.Enabled} {
+		if *enabled == nil {
+			*enabled = yes()
+		}
+	}
+	if a.Analytics.Mode == "" {
+		a.Analytics.Mode = analytics.ModeOpenSearch
+	}
+
+	n := &a.NFS
+	if n.Backend == "" {
+		n.Backend = nfs.BackendVM
+		if cl.Mode == ModeExisting {
+			n.Backend = nfs.BackendInCluster
+		}
+	}
+	if cl.Mode == ModeGKE && n.Cloud() {
+		if n.Zone == "" {
+			n.Zone = cl.Zone
+		}
+		if n.Zone == "" && len(cl.NodeZones) > 0 {
+			n.Zone = cl.NodeZones[0]
+		}
+		if n.Zone == "" && cl.Region != "" {
+			n.Zone = cl.Region + "-b"
+		}
+		// The kubelets mount from the node range; pods on GKE may mount directly.
+		n.ClientCIDRs = []string{cl.Network.NodeCIDR, cl.Network.PodCIDR}
+	}
+	if n.ClientCIDRs == nil && n.Backend == nfs.BackendInCluster {
+		// Local clusters' nodes live in private ranges; narrow this to yours.
+		n.ClientCIDRs = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"}
+	}
+	n.Project = cl.Project
+	n.Directories = kube.SortedKeys(SharedDirectories)
+	n.VolumeName = "apim-shared-" + cl.Namespace
+	*n = n.WithDefaults()
+
+	a.Ingress.Mode = ingress.ModeClass
+	if cl.Mode == ModeGKE {
+		a.Ingress.Mode = ingress.ModeGKE
+	}
+	a.Ingress.Args = a.Ingress.Args.WithDefaults()
+	a.Publisher.Args = a.Publisher.Args.WithDefaults()
+	a.Analytics.Args = a.Analytics.Args.WithDefaults()
+	a.Backend.Args = a.Backend.Args.WithDefaults()
+	a.MySQL = a.MySQL.WithDefaults()
+	a.APIM.JDBCDriver = a.APIM.JDBCDriver.WithDefaults()
+	a.APIM.Workload = apim.ControlPlaneArgs{Workload: a.APIM.Workload}.WithDefaults().Workload
+	a.Gateway = a.Gateway.WithDefaults()
+	return a
+}
+
+// SharedDirectories are the API Manager 4.x directories every node must see alike: secondary
+// user stores added at run time, and tenants' artifacts. The 2.x/3.x shared synapse-configs
+// are gone: gateways now load APIs from the control plane. Keyed by the subPath in the share.
+var SharedDirectories = map[string]string{
+	"userstores": "repository/deployment/server/userstores",
+	"tenants":    "repository/tenants",
+}
+
+// Hosts are the public host names: the portals and the gateway.
+func (a Args) Hosts() (management, gateway string) {
+	return "am." + a.APIM.Domain, "gw." + a.APIM.Domain
+}

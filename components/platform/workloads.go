@@ -1,0 +1,136 @@
+package platform
+
+import (
+	"github.com/wso2-k8s/apim-gke/components/analytics"
+	"github.com/wso2-k8s/apim-gke/components/apim"
+	"github.com/wso2-k8s/apim-gke/components/backend"
+	"github.com/wso2-k8s/apim-gke/components/ingress"
+	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/mysql"
+)
+
+// workloads is what the workload steps hand to the edge step.
+type workloads struct {
+	cp        *apim.ControlPlane
+	gw        *apim.Gateway
+	db        *mysql.MySQL
+	backend   *backend.Backend
+	analytics *analytics.Analytics
+	cpArgs    apim.ControlPlaneArgs
+	gwArgs    apim.GatewayArgs
+}
+
+// logsVolume is the gateway's logs emptyDir the analytics shipper reads.
+const logsVolume = "apim-logs"
+
+// apimArgs are the control plane's and the gateway's args before the database and credentials
+// exist: everything config decides.
+func (a Args) apimArgs() (apim.ControlPlaneArgs, apim.GatewayArgs) {
+	mgmt, gwHost := a.Hosts()
+	shared := apim.Shared{
+		AdminUsername:      a.APIM.AdminUsername,
+		JDBCDriver:         a.APIM.JDBCDriver,
+		ManagementHostname: mgmt,
+		GatewayHostname:    gwHost,
+	}
+	if *a.Ingress.Enabled {
+		shared.WebSocketHostname, shared.WebSubHostname = "ws."+a.APIM.Domain, "websub."+a.APIM.Domain
+	}
+	cp := apim.ControlPlaneArgs{Workload: a.APIM.Workload, Shared: shared}.WithDefaults()
+	gw := a.Gateway
+	gw.Shared = shared
+	gw = gw.WithDefaults()
+	cp.GatewayService, gw.ControlPlaneService = gw.Name, cp.Name
+	return cp.WithDefaults(), gw
+}
+
+func (b *builder) database() error {
+	cp, gw := b.a.apimArgs()
+	db := b.a.MySQL
+	db.Namespace = b.namespace
+	db.APIMImage, db.APIMServerHome = cp.Image, cp.ServerHome
+	db.RootPassword, db.Password = b.secret[SecretMySQLRootPassword], b.secret[SecretMySQLPassword]
+	db.Clients = []map[string]string{
+		kube.Selector(cp.Name, apim.ComponentControlPlane),
+		kube.Selector(gw.Name, apim.ComponentGateway),
+	}
+	var err error
+	b.work.db, err = mysql.NewMySQL(b.ctx, b.child("mysql"), &db, b.withK8s()...)
+	return err
+}
+
+// apiManager creates analytics (when self-hosted), the control plane and the gateway. None of
+// them waits for another in the graph: start-up order is handled at run time by readiness and
+// retries.
+func (b *builder) apiManager() error {
+	cp, gw := b.a.apimArgs()
+	database := apim.Database{Host: b.work.db.Host, Port: b.work.db.Port, Username: b.work.db.Username, Password: b.work.db.PasswordSecret}
+	for _, s := range []*apim.Shared{&cp.Shared, &gw.Shared} {
+		s.Namespace = b.namespace
+		s.Database = database
+	}
+	cp.SharedVolumes, gw.SharedVolumes = b.sharedVolumes(), b.sharedVolumes()
+	if *b.a.Ingress.Enabled {
+		cp.ServiceAnnotations = ingress.ServiceAnnotations(b.a.Ingress.Mode, b.a.backendsOf(cp.Name)...)
+		gw.ServiceAnnotations = ingress.ServiceAnnotations(b.a.Ingress.Mode, b.a.backendsOf(gw.Name)...)
+	}
+	if err := b.analytics(&cp, &gw); err != nil {
+		return err
+	}
+	cp.AdminPassword, cp.EncryptionKey = b.secret[SecretAdminPassword], b.secret[SecretEncryptionKey]
+	// Again now that the secrets are set: WithDefaults then names the Secret holding them.
+	cp = cp.WithDefaults()
+	if gw.Analytics.Type == analytics.ModeMoesif {
+		gw.Analytics.MoesifKey = kube.SecretRef{Name: cp.Credentials.AdminPassword.Name, Key: apim.MoesifSecretKey}
+	}
+	var err error
+	if b.work.cp, err = apim.NewControlPlane(b.ctx, b.child("cp"), &cp, b.withK8s()...); err != nil {
+		return err
+	}
+	gw.Credentials = b.work.cp.Credentials
+	if b.work.gw, err = apim.NewGateway(b.ctx, b.child("gw"), &gw, b.withK8s()...); err != nil {
+		return err
+	}
+	b.work.cpArgs, b.work.gwArgs = cp, gw
+	return nil
+}
+
+// analytics sets the analytics of the gateways (the pods that see API traffic) and, for
+// opensearch, creates the OpenSearch stack and puts the shipper beside each gateway.
+func (b *builder) analytics(cp *apim.ControlPlaneArgs, gw *apim.GatewayArgs) error {
+	switch b.a.Analytics.Mode {
+	case analytics.ModeMoesif:
+		cp.MoesifKey = optional(b.a.Secrets.MoesifKey)
+		gw.Analytics = apim.Analytics{Type: analytics.ModeMoesif}
+	case analytics.ModeOpenSearch:
+		a := b.a.Analytics.Args
+		a.Namespace = b.namespace
+		a.AdminPassword = b.secret[SecretAnalyticsAdminPassword]
+		a.ShipperClients = []map[string]string{kube.Selector(gw.Name, apim.ComponentGateway)}
+		if *b.a.Ingress.Enabled {
+			a.DashboardsServiceAnnotations = ingress.ServiceAnnotations(b.a.Ingress.Mode, b.a.backendsOf(a.DashboardsName())...)
+		}
+		an, err := analytics.NewAnalytics(b.ctx, b.child("analytics"), &a, b.withK8s()...)
+		if err != nil {
+			return err
+		}
+		b.work.analytics = an
+		// WSO2's ELK reporter logs each event; the shipper carries the log to OpenSearch.
+		gw.Analytics = apim.Analytics{Type: "elk"}
+		gw.LogsVolume = logsVolume
+		gw.Sidecars = append(gw.Sidecars, analytics.ShipperSidecar(an, logsVolume))
+		gw.ExtraVolumes = append(gw.ExtraVolumes, analytics.ShipperVolumes(an)...)
+	}
+	return nil
+}
+
+func (b *builder) backend() error {
+	if !*b.a.Backend.Enabled {
+		return nil
+	}
+	a := b.a.Backend.Args
+	a.Namespace = b.namespace
+	var err error
+	b.work.backend, err = backend.NewBackend(b.ctx, b.child("hello"), &a, b.withK8s()...)
+	return err
+}
