@@ -10,14 +10,27 @@ import (
 	"strings"
 )
 
+// decodeProblem is one setting that could not be decoded.
+type decodeProblem struct {
+	// path of the setting, e.g. "nodePool.maxNodes"; it keeps its zero value.
+	path    string
+	message string
+	// unknown marks a misspelt setting: nothing was left undecoded by it.
+	unknown bool
+}
+
 // decodeStrict decodes one config key's JSON object into the struct into points at, and
 // reports every problem with its full path: a misspelt setting (which plain decoding would
 // silently ignore), a value of the wrong type, in every field at once rather than the first.
-func decodeStrict(path string, raw []byte, into any) []string {
+func decodeStrict(path string, raw []byte, into any) []decodeProblem {
 	return decodeValue(path, raw, reflect.ValueOf(into).Elem())
 }
 
-func decodeValue(path string, raw []byte, v reflect.Value) []string {
+func problem(path, format string, args ...any) []decodeProblem {
+	return []decodeProblem{{path: path, message: path + ": " + fmt.Sprintf(format, args...)}}
+}
+
+func decodeValue(path string, raw []byte, v reflect.Value) []decodeProblem {
 	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return nil
 	}
@@ -32,29 +45,31 @@ func decodeValue(path string, raw []byte, v reflect.Value) []string {
 	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct:
 		var items []json.RawMessage
 		if err := json.Unmarshal(raw, &items); err != nil {
-			return []string{fmt.Sprintf("%s: got %s, want a list", path, describe(raw))}
+			return problem(path, "got %s, want a list", describe(raw))
 		}
 		v.Set(reflect.MakeSlice(v.Type(), len(items), len(items)))
-		var problems []string
+		var problems []decodeProblem
 		for i, item := range items {
 			problems = append(problems, decodeValue(fmt.Sprintf("%s[%d]", path, i), item, v.Index(i))...)
 		}
 		return problems
 	}
 	if err := json.Unmarshal(raw, v.Addr().Interface()); err != nil {
+		// encoding/json may have half-filled it (a pointer allocated, say): leave it unset.
+		v.Set(reflect.Zero(v.Type()))
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return []string{fmt.Sprintf("%s: got a %s, want %s", path, typeErr.Value, kindOf(v.Type()))}
+			return problem(path, "got %s, want %s", article(typeErr.Value), kindOf(v.Type()))
 		}
-		return []string{fmt.Sprintf("%s: %v", path, err)}
+		return problem(path, "%v", err)
 	}
 	return nil
 }
 
-func decodeStruct(path string, raw []byte, v reflect.Value) []string {
+func decodeStruct(path string, raw []byte, v reflect.Value) []decodeProblem {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
-		return []string{fmt.Sprintf("%s: got %s, want an object of settings", path, describe(raw))}
+		return problem(path, "got %s, want an object of settings", describe(raw))
 	}
 	known := fieldsOf(v)
 	names := make([]string, 0, len(fields))
@@ -62,11 +77,12 @@ func decodeStruct(path string, raw []byte, v reflect.Value) []string {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	var problems []string
+	var problems []decodeProblem
 	for _, name := range names {
 		f, ok := known[name]
 		if !ok {
-			problems = append(problems, fmt.Sprintf("%s: unknown setting %q; see Pulumi.yaml or the README for the valid keys", path, name))
+			problems = append(problems, decodeProblem{path: path + "." + name, unknown: true,
+				message: fmt.Sprintf("%s: unknown setting %q; see Pulumi.yaml or the README for the valid keys", path, name)})
 			continue
 		}
 		problems = append(problems, decodeValue(path+"."+name, fields[name], f)...)
@@ -97,6 +113,14 @@ func fieldsOf(v reflect.Value) map[string]reflect.Value {
 		out[tag] = v.Field(i)
 	}
 	return out
+}
+
+// article puts "a" or "an" before a JSON type name from encoding/json ("array", "number").
+func article(typ string) string {
+	if strings.IndexByte("aeiou", typ[0]) >= 0 {
+		return "an " + typ
+	}
+	return "a " + typ
 }
 
 func describe(raw []byte) string {

@@ -61,30 +61,32 @@ func Keys() []string {
 // reported together, before anything is registered.
 func LoadConfig(ctx *pulumi.Context, name string) (*platform.Args, error) {
 	a := &platform.Args{}
-	var problems, undecoded validate.Problems
-	var failed []string
+	var problems validate.Problems
+	// Settings that did not decode keep their zero value; what validation then says of them
+	// is noise next to the decoding problem, so it is left out. Everything else is checked.
+	var undecoded []string
 	for _, k := range keys(a) {
 		raw := strings.TrimSpace(config.Get(ctx, k.name))
 		if raw == "" {
 			continue
 		}
 		if !json.Valid([]byte(raw)) {
-			undecoded.Addf(k.name, "%q is not a YAML object of settings", raw)
-			failed = append(failed, k.name)
+			problems.Addf(k.name, "%q is not a YAML object of settings", raw)
+			undecoded = append(undecoded, k.name)
 			continue
 		}
-		if p := decodeStrict(k.name, []byte(raw), k.into); len(p) > 0 {
-			undecoded.Add(p...)
-			failed = append(failed, k.name)
+		for _, p := range decodeStrict(k.name, []byte(raw), k.into) {
+			problems.Add(p.message)
+			if !p.unknown {
+				undecoded = append(undecoded, p.path)
+			}
 		}
 	}
 	values, secretProblems := readSecrets(ctx, a)
-	problems.Add(undecoded...)
 	problems.Add(secretProblems...)
 	problems.Add(platform.ValidateSecretValues(values)...)
-	// A key that did not decode is checked as if left out; its defaults' problems are noise.
 	for _, p := range platform.Check(ctx, name, *a) {
-		if !fromAny(p, failed) {
+		if !fromAny(p, undecoded) {
 			problems.Add(p)
 		}
 	}
@@ -94,6 +96,7 @@ func LoadConfig(ctx *pulumi.Context, name string) (*platform.Args, error) {
 	return a, nil
 }
 
+// fromAny says a problem is about one of the settings (or below them).
 func fromAny(problem string, keys []string) bool {
 	for _, k := range keys {
 		if len(validate.Problems{problem}.WithPrefix(k)) > 0 {

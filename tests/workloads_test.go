@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wso2-k8s/apim-gke/components/kube"
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
 
@@ -97,7 +98,7 @@ func TestAPIMWorkloadsRollWithoutDowntime(t *testing.T) {
 			for _, probe := range []string{"startupProbe", "livenessProbe", "readinessProbe"} {
 				assert.Nil(t, d.Get(c+probe+".exec"), "%s %s must not exec (4.x images have no nc)", name, probe)
 			}
-			assert.NotNil(t, d.Get(c+"lifecycle.preStop"), name)
+			assert.Equal(t, []any{"sleep", "15"}, d.Get(c+"lifecycle.preStop.exec.command"), name+": keep serving while endpoints and load balancers let go")
 			assert.Equal(t, 60.0, d.Get("spec.template.spec.terminationGracePeriodSeconds"), name)
 			assert.Equal(t, map[string]string{"dev": "1", "prod": "2"}[stack], d.Get(c+"resources.requests.cpu"), name+": dev halves the request so that its pool fits")
 			assert.Equal(t, "2Gi", d.Get(c+"resources.requests.memory"), name)
@@ -143,6 +144,10 @@ func TestConfigChangeRollsPods(t *testing.T) {
 	}
 	again := run(t, "dev", nil)
 	assert.Equal(t, checksum(before, "apim-gw"), checksum(again, "apim-gw"), "the checksum is stable when nothing changes")
+	for _, name := range []string{"apim-cp", "apim-gw"} {
+		conf := before.Find(typeConfigMap, name+"-conf").String("data[deployment.toml]")
+		assert.Equal(t, kube.Checksum(conf), checksum(before, name), "%s: the checksum is of the very file the pods mount", name)
+	}
 }
 
 func TestGatewayAutoscaler(t *testing.T) {
@@ -157,7 +162,9 @@ func TestGatewayAutoscaler(t *testing.T) {
 		assert.Equal(t, "cpu", hpa.Get("spec.metrics.0.resource.name"))
 		assert.Equal(t, "Utilization", hpa.Get("spec.metrics.0.resource.target.type"))
 		assert.Equal(t, 70.0, hpa.Get("spec.metrics.0.resource.target.averageUtilization"))
-		assert.NotZero(t, hpa.Get("spec.behavior.scaleDown.stabilizationWindowSeconds"))
+		assert.Equal(t, map[string]float64{"dev": 300, "prod": 600}[stack], hpa.Get("spec.behavior.scaleDown.stabilizationWindowSeconds"), stack)
+		assert.Equal(t, 0.0, hpa.Get("spec.behavior.scaleUp.stabilizationWindowSeconds"), "scale up at once: a new gateway needs minutes to start")
+		assert.Equal(t, 50.0, hpa.Get("spec.behavior.scaleDown.policies.0.value"), "remove at most half the gateways a minute")
 		assert.Nil(t, g.Find(typeDeployment, "apim-gw").Get("spec.replicas"), "the HPA owns the gateway's replica count")
 	}
 }
@@ -253,8 +260,13 @@ func TestMySQL(t *testing.T) {
 	assert.Equal(t, "Retain", sts.Get("spec.persistentVolumeClaimRetentionPolicy.whenDeleted"))
 	assert.Equal(t, "100Gi", sts.Get("spec.volumeClaimTemplates.0.spec.resources.requests.storage"))
 	assert.Equal(t, "premium-rwo", sts.Get("spec.volumeClaimTemplates.0.spec.storageClassName"))
-	assert.NotNil(t, sts.Get("spec.template.spec.containers.0.readinessProbe"))
-	assert.NotNil(t, sts.Get("spec.template.spec.containers.0.livenessProbe"))
+	ping := []any{"mysqladmin", "ping", "--protocol=tcp", "-h", "127.0.0.1", "--silent"}
+	c := "spec.template.spec.containers.0."
+	assert.Equal(t, ping, sts.Get(c+"startupProbe.exec.command"), "over TCP: false while first-start initialisation listens on the socket only")
+	assert.Equal(t, 60.0, sts.Get(c+"startupProbe.failureThreshold"), "ten minutes to load the schemas")
+	assert.Equal(t, ping, sts.Get(c+"readinessProbe.exec.command"))
+	assert.Equal(t, 3306.0, sts.Get(c+"livenessProbe.tcpSocket.port"), "liveness only asks whether the server listens")
+	assert.Contains(t, sts.String("spec.template.spec.initContainers.0.command"), `home="/home/wso2carbon/wso2am-4.7.0"`, "schemas from the image's own server home")
 	initdb := g.Find(typeConfigMap, "apim-mysql-initdb").String("data[01-apim-databases.sh]")
 	assert.Contains(t, initdb, "CREATE DATABASE IF NOT EXISTS apim_db")
 	assert.Contains(t, initdb, "CREATE DATABASE IF NOT EXISTS shared_db")

@@ -219,23 +219,25 @@ func (a Args) CheckCapacity() []string {
 	if len(unplaced) == 0 {
 		return nil
 	}
-	limit := "nodePool.maxNodes"
-	if a.NodePool.TotalMaxNodes != nil {
-		limit = "nodePool.totalMaxNodes"
+	limit, value, nodes := "nodePool.totalMaxNodes", maxNodes, fmt.Sprintf("%d %s nodes", maxNodes, a.NodePool.MachineType)
+	if a.NodePool.TotalMaxNodes == nil {
+		zones := a.Cluster.Zones()
+		limit, value = "nodePool.maxNodes", *a.NodePool.MaxNodes
+		nodes = fmt.Sprintf("%d %s nodes (%d per zone in %d %s)", maxNodes, a.NodePool.MachineType, value, zones, plural(zones, "zone"))
 	}
 	return []string{fmt.Sprintf(
-		"%s: %d is too few: the workloads at full scale do not fit on %d %s nodes (each %s CPU and %s allocatable to pods, after GKE's reservations and %s CPU / %s for its DaemonSets): "+
-			"%d pods (every workload at its maximum replicas plus one rolling-update surge pod of %s) request %s CPU and %s in all, and %s (%s CPU, %s) has no room; "+
+		"%s: %d is too few: the workloads at full scale do not fit on %s, each with %s CPU and %s allocatable to pods (after GKE's reservations and %s CPU / %s for its DaemonSets): "+
+			"%d pods (every workload at its maximum replicas plus one rolling-update surge pod of %s) request %s CPU and %s in all, and %s (%s CPU, %s) finds no room; "+
 			"raise %s, choose a larger nodePool.machineType, or lower the requests",
-		limit, limitValue(a), maxNodes, a.NodePool.MachineType, cores(node.milliCPU), gibs(node.memory), DaemonSetAllowance.CPU, DaemonSetAllowance.Memory,
+		limit, value, nodes, cores(node.milliCPU), gibs(node.memory), DaemonSetAllowance.CPU, DaemonSetAllowance.Memory,
 		len(all), surge.name, cores(totalCPU), gibs(totalMem), unplaced[0].name, cores(unplaced[0].milliCPU), gibs(unplaced[0].memory), limit)}
 }
 
-func limitValue(a Args) int {
-	if a.NodePool.TotalMaxNodes != nil {
-		return *a.NodePool.TotalMaxNodes
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
 	}
-	return *a.NodePool.MaxNodes
+	return word + "s"
 }
 
 // CapacityUnchecked says why CheckCapacity could not check, or "".
