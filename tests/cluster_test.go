@@ -108,7 +108,7 @@ func TestProdStackCluster(t *testing.T) {
 	assert.True(t, cluster.Protect, "prod cluster is protected in Pulumi too")
 	assert.Equal(t, true, cluster.Get("privateClusterConfig.enablePrivateNodes"))
 	assert.Equal(t, "172.16.0.0/28", cluster.Get("privateClusterConfig.masterIpv4CidrBlock"))
-	assert.Equal(t, "203.0.113.0/24", cluster.Get("masterAuthorizedNetworksConfig.cidrBlocks.0.cidrBlock"))
+	assert.Equal(t, true, cluster.Get("privateClusterConfig.enablePrivateEndpoint"), "only the VPC reaches prod's control plane")
 	assert.Equal(t, "STABLE", cluster.Get("releaseChannel.channel"))
 
 	pool := one(t, g, typeNodePool)
@@ -162,7 +162,7 @@ func TestGCPResourcesUseExplicitProviderAndComponents(t *testing.T) {
 				assert.Equal(t, gcpProv.URN, r.Provider, "%s %s uses the explicit gcp provider", r.Type, r.Name)
 				parent := g.ParentOf(r)
 				require.NotNil(t, parent, "%s %s has a parent component", r.Type, r.Name)
-				assert.Contains(t, []string{typeGKE, typeNetwork, "wso2apim:nfs:FileServer", "wso2apim:ingress:Ingress", typePlatform}, parent.Type)
+				assert.Contains(t, []string{typeGKE, typeNetwork, "wso2apim:nfs:FileServer", "wso2apim:ingress:Ingress", typePlatform, "wso2apim:apis:APIs"}, parent.Type)
 			}
 			prov := one(t, g, typeK8sProv)
 			assert.Equal(t, typeGKE, g.ParentOf(prov).Type)

@@ -68,19 +68,31 @@ func TestNFSOnAVM(t *testing.T) {
 	assert.Equal(t, 50.0, disk.Get("size"))
 	assert.Contains(t, vm.String("attachedDisks.0.source"), disk.Name, "data lives on a separate disk")
 	assert.Equal(t, "nfs-data", vm.Get("attachedDisks.0.deviceName"))
-	assert.Contains(t, vm.String("metadataStartupScript"), "if ! blkid", "the disk is formatted only once")
-	assert.Contains(t, vm.String("metadataStartupScript"), "anonuid=10001")
+	script := vm.String("metadata[startup-script]")
+	assert.Contains(t, script, "if ! blkid", "the disk is formatted only once")
+	assert.Contains(t, script, "anonuid=10001")
+	assert.Contains(t, script, "retry apt-get install", "the first boot may come before NAT passes traffic")
+	assert.Nil(t, vm.Get("metadataStartupScript"), "metadataStartupScript replaces the VM on any change")
+	assert.True(t, vm.DeleteBeforeReplace, "the old VM holds the data disk and the address its successor needs")
 	assert.False(t, disk.Protect, "dev data is not protected")
 
+	// A reserved internal address: the PersistentVolume's server (immutable) survives the VM.
+	addr := one(t, g, "gcp:compute/address:Address")
+	assert.Equal(t, "INTERNAL", addr.Get("addressType"))
+	assert.Equal(t, "europe-west1", addr.Get("region"))
+	assert.True(t, g.DependsOn(vm, addr))
+	nat := one(t, g, "gcp:compute/routerNat:RouterNat")
+	assert.True(t, g.DependsOn(vm, nat), "the first boot installs packages through Cloud NAT")
+
 	fw := one(t, g, typeFirewall)
-	assert.Equal(t, []any{"10.10.0.0/20", "10.16.0.0/14"}, fw.Get("sourceRanges"), "only the cluster's node and pod ranges")
+	assert.Equal(t, []any{"10.10.0.0/20"}, fw.Get("sourceRanges"), "only the nodes mount NFS (the kubelet does)")
 	assert.Equal(t, []any{"apim-nfs-server"}, fw.Get("targetTags"))
 	assert.Equal(t, vm.Get("tags"), fw.Get("targetTags"))
 	for i := range 2 {
 		assert.Equal(t, []any{"2049", "111", "20048"}, fw.Get("allows."+string(rune('0'+i))+".ports"))
 	}
-	assert.Len(t, g.OfType("gcp:compute/routerNat:RouterNat"), 1, "the VM has no external IP, so NAT brings its packages")
 	assertStaticNFSVolume(t, g, "10.10.0.50", "/srv/nfs/apim")
+	assert.True(t, g.DependsOn(g.Find(typePV, "apim-nfs"), vm), "the volume waits for its server")
 }
 
 func TestNFSOnFilestore(t *testing.T) {
@@ -88,13 +100,43 @@ func TestNFSOnFilestore(t *testing.T) {
 	fs := one(t, g, typeFilestore)
 	assert.Equal(t, 1024.0, fs.Get("fileShares.capacityGb"))
 	assert.Equal(t, "BASIC_HDD", fs.Get("tier"))
-	assert.Equal(t, []any{"10.10.0.0/20", "10.16.0.0/14"}, fs.Get("fileShares.nfsExportOptions.0.ipRanges"))
-	assert.Equal(t, 10001.0, fs.Get("fileShares.nfsExportOptions.0.anonUid"))
+	assert.Equal(t, "europe-west1-b", fs.Get("location"), "a basic tier is zonal")
+	rules := fs.Get("fileShares.nfsExportOptions").([]any)
+	require.Len(t, rules, 1, "one export rule: the node range")
+	assert.Equal(t, []any{"10.10.0.0/20"}, fs.Get("fileShares.nfsExportOptions.0.ipRanges"))
+	assert.Equal(t, "NO_ROOT_SQUASH", fs.Get("fileShares.nfsExportOptions.0.squashMode"), "root (the kubelet, the directory Job) must be root")
 	assert.True(t, fs.Protect, "prod data is protected")
 	assert.True(t, g.Find(typePV, "apim-nfs").Protect)
 	assert.True(t, g.Find(typePVC, "apim-nfs").Protect)
 	assert.Empty(t, g.OfType(typeInstance))
 	assertStaticNFSVolume(t, g, "10.200.0.2", "/apim")
+
+	// The share is root-owned 755: a one-time Job creates the directories for uid 10001
+	// before any API Manager pod mounts them.
+	job := g.Find("kubernetes:batch/v1:Job", "apim-nfs-dirs")
+	require.NotNil(t, job)
+	assert.Equal(t, "wso2-apim-nfs", job.Get("metadata.namespace"))
+	assert.Equal(t, "baseline", g.Find(typeNamespace, "apim-nfs-ns").Get("metadata.labels[pod-security.kubernetes.io/enforce]"),
+		"root to chown: baseline, not privileged")
+	c := "spec.template.spec.containers.0."
+	assert.Equal(t, 0.0, job.Get(c+"securityContext.runAsUser"))
+	assert.Equal(t, []any{"ALL"}, job.Get(c+"securityContext.capabilities.drop"))
+	assert.Equal(t, []any{"CHOWN"}, job.Get(c+"securityContext.capabilities.add"))
+	assert.Equal(t, "10.200.0.2", job.Get("spec.template.spec.volumes.0.nfs.server"))
+	assert.Equal(t, "/apim", job.Get("spec.template.spec.volumes.0.nfs.path"))
+	assert.Equal(t, nfs.DirectoriesScript, job.Get(c+"command.2"))
+	assert.Contains(t, job.String(c+"env"), "tenants userstores")
+	for _, d := range []string{"apim-cp", "apim-gw"} {
+		assert.True(t, g.DependsOn(g.Find(typeDeployment, d), job), "%s mounts the directories only once they exist", d)
+	}
+}
+
+func TestRegionalFilestoreTierIsPlacedInTheRegion(t *testing.T) {
+	g := run(t, "prod", map[string]any{"nfs.tier": "REGIONAL"})
+	assert.Equal(t, "europe-west1", one(t, g, typeFilestore).Get("location"))
+	_, err := harness.Run(stacksProgram, "prod", harness.Options{Set: map[string]any{"nfs.tier": "ENTERPRISE", "nfs.zone": "us-east1-b"}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `nfs.zone: "us-east1-b" is not in region "europe-west1", where a ENTERPRISE instance is placed`)
 }
 
 func TestNFSInCluster(t *testing.T) {

@@ -2,8 +2,10 @@ package gke
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -35,15 +37,33 @@ type ClusterArgs struct {
 	// PrivateNodes gives nodes internal IPs only. The nodes then need Cloud NAT to reach
 	// public registries. Defaults to false.
 	PrivateNodes bool `json:"privateNodes"`
+	// PrivateEndpoint removes the control plane's public endpoint: only the VPC (the node
+	// subnet and MasterAuthorizedNetworks inside it), e.g. a self-hosted CI runner there,
+	// reaches it. Needs PrivateNodes. Defaults to false.
+	PrivateEndpoint bool `json:"privateEndpoint"`
 	// MasterCIDR is the /28 used by the control plane's private endpoint when PrivateNodes
-	// is set. Defaults to 172.16.0.0/28.
+	// is set; it must not overlap the node, pod or service ranges. Defaults to 172.16.0.0/28.
 	MasterCIDR string `json:"masterCidr"`
 	// MasterAuthorizedNetworks, when non-empty, are the only CIDRs that may reach the
-	// control plane's public endpoint.
+	// control plane. Documentation ranges (RFC 5737) are refused: they reach nothing.
 	MasterAuthorizedNetworks []AuthorizedNetwork `json:"masterAuthorizedNetworks"`
-	// DeletionProtection sets GKE's own guard and Pulumi's protect flag on the cluster.
-	// Defaults to true; it must be set false and applied before the cluster can be deleted.
+	// DeletionProtection makes Pulumi (the provider and the engine's protect flag) refuse to
+	// delete or replace the cluster. It does not stop a deletion in the console or gcloud.
+	// Defaults to true; set it false and apply before a destroy.
 	DeletionProtection *bool `json:"deletionProtection"`
+	// MaintenanceWindow is when GKE may upgrade and repair automatically. Defaults to
+	// weekends, 02:00 to 08:00 UTC.
+	MaintenanceWindow MaintenanceWindow `json:"maintenanceWindow"`
+	// SecretsEncryption encrypts Kubernetes Secrets (the WSO2 passwords live there) with a
+	// Cloud KMS key, in addition to Google's default encryption at rest. Defaults to true.
+	SecretsEncryption *bool `json:"secretsEncryption"`
+	// KMSKeyName is the key for SecretsEncryption, as
+	// projects/<p>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>. When empty, a key
+	// ring and key are created in the cluster's region and GKE's service agent may use it.
+	KMSKeyName string `json:"kmsKeyName"`
+	// BinaryAuthorization enforces the project's Binary Authorization policy on every pod.
+	// Defaults to false.
+	BinaryAuthorization bool `json:"binaryAuthorization"`
 	// Labels are put on the cluster and its nodes' VMs.
 	Labels map[string]string `json:"labels"`
 
@@ -57,6 +77,15 @@ type ClusterArgs struct {
 	ServiceRangeName string `json:"-"`
 	// NodePool configures the single autoscaled node pool.
 	NodePool NodePoolArgs `json:"-"`
+}
+
+// MaintenanceWindow is a recurring window, RFC 3339 times and an RFC 5545 recurrence.
+type MaintenanceWindow struct {
+	// Start and End of the first window, e.g. 2025-01-04T02:00:00Z; the length repeats.
+	Start string `json:"start"`
+	End   string `json:"end"`
+	// Recurrence, e.g. FREQ=WEEKLY;BYDAY=SA,SU.
+	Recurrence string `json:"recurrence"`
 }
 
 // Location is the cluster's location: its zone when zonal, else its region.
@@ -97,7 +126,8 @@ type NodePoolArgs struct {
 	// LocationPolicy is BALANCED (spread nodes evenly across zones) or ANY (take capacity
 	// wherever it is, best for Spot). Defaults to ANY for Spot pools, BALANCED otherwise.
 	LocationPolicy string `json:"locationPolicy"`
-	// AutoRepair and AutoUpgrade default to true.
+	// AutoRepair and AutoUpgrade default to true; AutoUpgrade cannot be false on a
+	// release-channel cluster, which this always is.
 	AutoRepair  *bool `json:"autoRepair"`
 	AutoUpgrade *bool `json:"autoUpgrade"`
 	// MaxSurge and MaxUnavailable bound node upgrades. Default to 1 and 0: a new node is
@@ -130,6 +160,13 @@ func (a ClusterArgs) WithDefaults() ClusterArgs {
 	}
 	if a.DeletionProtection == nil {
 		a.DeletionProtection = boolPtr(true)
+	}
+	if a.MaintenanceWindow == (MaintenanceWindow{}) {
+		// GKE wants 48 hours of availability in any 32 days: two 6-hour days a week give 52.
+		a.MaintenanceWindow = MaintenanceWindow{Start: "2025-01-04T02:00:00Z", End: "2025-01-04T08:00:00Z", Recurrence: "FREQ=WEEKLY;BYDAY=SA,SU"}
+	}
+	if a.SecretsEncryption == nil {
+		a.SecretsEncryption = boolPtr(true)
 	}
 	a.NodePool = a.NodePool.WithDefaults()
 	return a
@@ -194,7 +231,13 @@ func (a ClusterArgs) MaxNodes() int {
 	return 0
 }
 
+// documentationRanges are RFC 5737's TEST-NET ranges: placeholders in examples, never real.
+var documentationRanges = []netip.Prefix{
+	netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24"),
+}
+
 var (
+	kmsKeyRe      = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`)
 	projectIDRe   = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
 	regionRe      = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+$`)
 	clusterNameRe = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$`)
@@ -219,11 +262,34 @@ func (a ClusterArgs) Validate(key string) validate.Problems {
 	p.Matches(k("name"), a.Name, clusterNameRe, "1-40 lower-case letters, digits or '-', starting with a letter")
 	p.OneOf(k("releaseChannel"), a.ReleaseChannel, "RAPID", "REGULAR", "STABLE", "EXTENDED")
 	p.OneOf(k("autoscalingProfile"), a.AutoscalingProfile, "BALANCED", "OPTIMIZE_UTILIZATION")
+	for i, z := range a.NodeZones {
+		if a.Zone != "" && z == a.Zone {
+			p.Addf(fmt.Sprintf("%s[%d]", k("nodeZones"), i), "%q is the cluster's own zone; list only the additional zones, GKE always runs nodes in the cluster's zone", z)
+		}
+	}
 	if a.PrivateNodes {
 		if pfx, ok := p.CIDR(k("masterCidr"), a.MasterCIDR); ok && pfx.Bits() != 28 {
 			p.Addf(k("masterCidr"), "%q is not valid; GKE wants a /28", a.MasterCIDR)
 		}
 	}
+	if a.PrivateEndpoint && !a.PrivateNodes {
+		p.Addf(k("privateEndpoint"), "true needs %s true: a private control plane is only offered to private clusters", k("privateNodes"))
+	}
+	mw := a.MaintenanceWindow
+	for name, t := range map[string]string{"start": mw.Start, "end": mw.End} {
+		if _, err := time.Parse(time.RFC3339, t); err != nil {
+			p.Addf(k("maintenanceWindow."+name), "%q is not valid; want an RFC 3339 time such as 2025-01-04T02:00:00Z", t)
+		}
+	}
+	if start, err1 := time.Parse(time.RFC3339, mw.Start); err1 == nil {
+		if end, err2 := time.Parse(time.RFC3339, mw.End); err2 == nil && !end.After(start) {
+			p.Addf(k("maintenanceWindow.end"), "%q is not after %s (%q)", mw.End, k("maintenanceWindow.start"), mw.Start)
+		}
+	}
+	if !strings.HasPrefix(mw.Recurrence, "FREQ=") {
+		p.Addf(k("maintenanceWindow.recurrence"), "%q is not valid; want an RFC 5545 rule such as FREQ=WEEKLY;BYDAY=SA,SU", mw.Recurrence)
+	}
+	p.Matches(k("kmsKeyName"), a.KMSKeyName, kmsKeyRe, "projects/<project>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>")
 	for i, n := range a.MasterAuthorizedNetworks {
 		nk := fmt.Sprintf("%s[%d]", k("masterAuthorizedNetworks"), i)
 		if n.Name == "" {
@@ -232,7 +298,14 @@ func (a ClusterArgs) Validate(key string) validate.Problems {
 		if n.CIDR == "" {
 			p.Addf(nk+".cidr", "missing; want a CIDR such as 198.51.100.0/24")
 		}
-		p.CIDR(nk+".cidr", n.CIDR)
+		if pfx, ok := p.CIDR(nk+".cidr", n.CIDR); ok {
+			for _, doc := range documentationRanges {
+				if doc.Overlaps(pfx) {
+					p.Addf(nk+".cidr", "%q is a documentation range (RFC 5737) that no real client uses; set the address range of your operators or CI runner, or use %s with a runner inside the VPC", n.CIDR, k("privateEndpoint"))
+					break
+				}
+			}
+		}
 	}
 	p.Labels(k("labels"), a.Labels)
 	return p
@@ -259,6 +332,10 @@ func (p NodePoolArgs) Validate(key string) validate.Problems {
 	v.AtLeast(k("maxUnavailable"), p.MaxUnavailable, 0)
 	if p.MaxSurge != nil && p.MaxUnavailable != nil && *p.MaxSurge == 0 && *p.MaxUnavailable == 0 {
 		v.Addf(k("maxSurge"), "0 together with %s 0 would block every node upgrade; set maxSurge to 1 or more", k("maxUnavailable"))
+	}
+	if p.AutoUpgrade != nil && !*p.AutoUpgrade {
+		// This component always puts the cluster on a release channel (REGULAR by default).
+		v.Addf(k("autoUpgrade"), "false is not allowed: the cluster is on a release channel, whose nodes GKE keeps upgraded; remove the setting (upgrades happen in the maintenance window)")
 	}
 	v.Labels(k("labels"), p.Labels)
 	return v

@@ -32,20 +32,29 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	}
 	parent := pulumi.Parent(c)
 
-	sa, err := newNodeServiceAccount(ctx, name, a, parent)
+	sa, bindings, err := newNodeServiceAccount(ctx, name, a, parent)
+	if err != nil {
+		return nil, err
+	}
+	key, keyReady, err := secretsKey(ctx, name, a, parent)
 	if err != nil {
 		return nil, err
 	}
 
-	cluster, err := container.NewCluster(ctx, name, clusterArgs(a), parent,
-		// Pulumi's own guard on top of GKE's: a protected resource cannot be deleted or
-		// replaced by `pulumi up`/`destroy` until the flag is lifted.
-		pulumi.Protect(*a.DeletionProtection))
+	cluster, err := container.NewCluster(ctx, name, clusterArgs(a, sa.Email, key), parent,
+		// The engine's guard beside the provider's deletionProtection: neither `pulumi up`
+		// nor `destroy` can delete or replace the cluster until the flag is lifted.
+		pulumi.Protect(*a.DeletionProtection),
+		// The key must be usable by GKE before the cluster encrypts anything with it.
+		pulumi.DependsOn(keyReady),
+		// nodeConfig describes the default pool, which exists only while the cluster is
+		// created and is then removed: what GKE later reports for it is no change of ours.
+		pulumi.IgnoreChanges([]string{"nodeConfig"}))
 	if err != nil {
 		return nil, err
 	}
 
-	if _, err := newNodePool(ctx, name, a, cluster, sa.Email, parent); err != nil {
+	if _, err := newNodePool(ctx, name, a, cluster, sa.Email, append([]pulumi.ResourceOption{parent}, pulumi.DependsOn(bindings))...); err != nil {
 		return nil, err
 	}
 
@@ -86,19 +95,32 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 }
 
 // clusterArgs computes the cluster's inputs from defaulted args, so that the spec can be
-// read in one place and tested without an engine.
-func clusterArgs(a ClusterArgs) *container.ClusterArgs {
+// read in one place and tested without an engine. key is the Secrets encryption key's name
+// (nil: encryption off).
+func clusterArgs(a ClusterArgs, nodeServiceAccount, key pulumi.StringInput) *container.ClusterArgs {
 	ca := &container.ClusterArgs{
 		Project:  pulumi.String(a.Project),
 		Name:     pulumi.String(a.Name),
 		Location: pulumi.String(a.Location()),
 		// GKE cannot create a cluster without a node pool; it gets a one-node default pool
 		// that is deleted at once, so that every node comes from the managed pool below.
+		// Even that node runs as the least-privilege account, never as the Compute Engine
+		// default one (project Editor).
 		RemoveDefaultNodePool: pulumi.Bool(true),
 		InitialNodeCount:      pulumi.Int(1),
-		Network:               a.NetworkSelfLink,
-		Subnetwork:            a.SubnetworkSelfLink,
-		NetworkingMode:        pulumi.String("VPC_NATIVE"),
+		NodeConfig: &container.ClusterNodeConfigArgs{
+			ServiceAccount: nodeServiceAccount,
+			OauthScopes:    pulumi.StringArray{pulumi.String("https://www.googleapis.com/auth/cloud-platform")},
+			ImageType:      pulumi.String(ImageType),
+			ShieldedInstanceConfig: &container.ClusterNodeConfigShieldedInstanceConfigArgs{
+				EnableSecureBoot:          pulumi.Bool(true),
+				EnableIntegrityMonitoring: pulumi.Bool(true),
+			},
+			WorkloadMetadataConfig: &container.ClusterNodeConfigWorkloadMetadataConfigArgs{Mode: pulumi.String("GKE_METADATA")},
+		},
+		Network:        a.NetworkSelfLink,
+		Subnetwork:     a.SubnetworkSelfLink,
+		NetworkingMode: pulumi.String("VPC_NATIVE"),
 		IpAllocationPolicy: &container.ClusterIpAllocationPolicyArgs{
 			ClusterSecondaryRangeName:  pulumi.String(a.PodRangeName),
 			ServicesSecondaryRangeName: pulumi.String(a.ServiceRangeName),
@@ -118,6 +140,19 @@ func clusterArgs(a ClusterArgs) *container.ClusterArgs {
 		},
 		DeletionProtection: pulumi.Bool(*a.DeletionProtection),
 		ResourceLabels:     pulumi.ToStringMap(a.Labels),
+		MaintenancePolicy: &container.ClusterMaintenancePolicyArgs{
+			RecurringWindow: &container.ClusterMaintenancePolicyRecurringWindowArgs{
+				StartTime:  pulumi.String(a.MaintenanceWindow.Start),
+				EndTime:    pulumi.String(a.MaintenanceWindow.End),
+				Recurrence: pulumi.String(a.MaintenanceWindow.Recurrence),
+			},
+		},
+	}
+	if key != nil {
+		ca.DatabaseEncryption = &container.ClusterDatabaseEncryptionArgs{State: pulumi.String("ENCRYPTED"), KeyName: key}
+	}
+	if a.BinaryAuthorization {
+		ca.BinaryAuthorization = &container.ClusterBinaryAuthorizationArgs{EvaluationMode: pulumi.String("PROJECT_SINGLETON_POLICY_ENFORCE")}
 	}
 	if len(a.NodeZones) > 0 {
 		ca.NodeLocations = pulumi.ToStringArray(a.NodeZones)
@@ -125,9 +160,9 @@ func clusterArgs(a ClusterArgs) *container.ClusterArgs {
 	if a.PrivateNodes {
 		ca.PrivateClusterConfig = &container.ClusterPrivateClusterConfigArgs{
 			EnablePrivateNodes: pulumi.Bool(true),
-			// The public endpoint stays, fenced by the authorized networks, so that CI and
-			// operators can still run `pulumi up` without a bastion.
-			EnablePrivateEndpoint: pulumi.Bool(false),
+			// Without a public endpoint only the VPC reaches the control plane (a CI
+			// runner there); with it, the authorized networks fence it.
+			EnablePrivateEndpoint: pulumi.Bool(a.PrivateEndpoint),
 			MasterIpv4CidrBlock:   pulumi.String(a.MasterCIDR),
 		}
 	}

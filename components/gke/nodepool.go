@@ -50,6 +50,7 @@ func nodePoolArgs(a ClusterArgs, clusterName, serviceAccount pulumi.StringInput)
 		},
 		NodeConfig: &container.NodePoolNodeConfigArgs{
 			MachineType:    pulumi.String(p.MachineType),
+			ImageType:      pulumi.String(ImageType),
 			DiskSizeGb:     pulumi.Int(p.DiskSizeGB),
 			DiskType:       pulumi.String(p.DiskType),
 			Spot:           pulumi.Bool(p.Spot),

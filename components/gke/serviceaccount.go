@@ -21,26 +21,31 @@ func NodeServiceAccountID(clusterName string) string {
 
 // newNodeServiceAccount replaces the Compute Engine default service account (Editor on the
 // whole project) with one that holds NodeServiceAccountRoles and nothing else.
-func newNodeServiceAccount(ctx *pulumi.Context, name string, a ClusterArgs, opts ...pulumi.ResourceOption) (*serviceaccount.Account, error) {
+// It returns the account and its role bindings, which the node pool waits for: nodes that boot
+// before their account may write logs and metrics fail to register.
+func newNodeServiceAccount(ctx *pulumi.Context, name string, a ClusterArgs, opts ...pulumi.ResourceOption) (*serviceaccount.Account, []pulumi.Resource, error) {
 	sa, err := serviceaccount.NewAccount(ctx, name+"-nodes", &serviceaccount.AccountArgs{
 		Project:     pulumi.String(a.Project),
 		AccountId:   pulumi.String(NodeServiceAccountID(a.Name)),
 		DisplayName: pulumi.String("GKE nodes of " + a.Name),
 	}, opts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var bindings []pulumi.Resource
 	for _, role := range NodeServiceAccountRoles {
 		// IAMMember is additive: it never removes bindings that others manage on the project.
-		if _, err := projects.NewIAMMember(ctx, name+"-nodes-"+roleSuffix(role), &projects.IAMMemberArgs{
+		m, err := projects.NewIAMMember(ctx, name+"-nodes-"+roleSuffix(role), &projects.IAMMemberArgs{
 			Project: pulumi.String(a.Project),
 			Role:    pulumi.String(role),
 			Member:  pulumi.Sprintf("serviceAccount:%s", sa.Email),
-		}, opts...); err != nil {
-			return nil, err
+		}, opts...)
+		if err != nil {
+			return nil, nil, err
 		}
+		bindings = append(bindings, m)
 	}
-	return sa, nil
+	return sa, bindings, nil
 }
 
 // roleSuffix turns "roles/container.defaultNodeServiceAccount" into a resource-name-friendly

@@ -21,6 +21,9 @@ type Args struct {
 	PodCIDR string `json:"podCidr"`
 	// ServiceCIDR is the secondary range for ClusterIP Services. Defaults to 10.20.0.0/20.
 	ServiceCIDR string `json:"serviceCidr"`
+	// FlowLogs records VPC flow logs of the subnetwork (5-minute aggregation, half the flows
+	// sampled), for audits and incident analysis. Defaults to false.
+	FlowLogs bool `json:"flowLogs"`
 	// CloudNAT adds a Cloud Router and NAT gateway so nodes without external IPs (private
 	// nodes) and VMs such as the NFS server can reach public registries. Defaults to false.
 	CloudNAT bool `json:"-"`
@@ -80,4 +83,7 @@ type Network struct {
 	// NodeCIDR, PodCIDR and ServiceCIDR are the ranges in use after defaults, known at plan
 	// time so that firewalls and export lists can be built from them without waiting.
 	NodeCIDR, PodCIDR, ServiceCIDR string
+	// NAT is the Cloud NAT (nil without CloudNAT): what needs the internet from a VM without
+	// an external IP waits for it.
+	NAT pulumi.Resource
 }

@@ -36,7 +36,16 @@ func NewNetwork(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		return nil, err
 	}
 
+	var flowLogs *compute.SubnetworkLogConfigArgs
+	if a.FlowLogs {
+		flowLogs = &compute.SubnetworkLogConfigArgs{
+			AggregationInterval: pulumi.String("INTERVAL_5_MIN"),
+			FlowSampling:        pulumi.Float64(0.5),
+			Metadata:            pulumi.String("INCLUDE_ALL_METADATA"),
+		}
+	}
 	subnet, err := compute.NewSubnetwork(ctx, name, &compute.SubnetworkArgs{
+		LogConfig:   flowLogs,
 		Project:     pulumi.String(a.Project),
 		Region:      pulumi.String(a.Region),
 		Network:     vpc.ID(),
@@ -61,15 +70,17 @@ func NewNetwork(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		if err != nil {
 			return nil, err
 		}
-		if _, err := compute.NewRouterNat(ctx, name, &compute.RouterNatArgs{
+		nat, err := compute.NewRouterNat(ctx, name, &compute.RouterNatArgs{
 			Project:                       pulumi.String(a.Project),
 			Region:                        pulumi.String(a.Region),
 			Router:                        router.Name,
 			NatIpAllocateOption:           pulumi.String("AUTO_ONLY"),
 			SourceSubnetworkIpRangesToNat: pulumi.String("ALL_SUBNETWORKS_ALL_IP_RANGES"),
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, err
 		}
+		n.NAT = nat
 	}
 
 	n.NetworkSelfLink = vpc.SelfLink

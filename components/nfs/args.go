@@ -2,6 +2,7 @@ package nfs
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -36,17 +37,23 @@ type Args struct {
 	// Backend is vm, filestore, in-cluster or storage-class. Required.
 	Backend string `json:"backend"`
 
-	// Zone places the VM or the Filestore instance (vm, filestore). Required for them.
+	// Zone places the VM or a zonal Filestore instance (vm; filestore tiers BASIC_HDD,
+	// BASIC_SSD, ZONAL). Required for them.
 	Zone string `json:"zone"`
+	// Region places a regional Filestore instance (tiers REGIONAL, ENTERPRISE) and the VM's
+	// reserved address. Defaults to Zone's region.
+	Region string `json:"-"`
 	// Project holds the VM or the Filestore instance. Required for vm and filestore.
 	Project string `json:"-"`
 	// NetworkName and SubnetworkSelfLink place it (vm: both; filestore: the network).
 	NetworkName        pulumi.StringInput `json:"-"`
 	SubnetworkSelfLink pulumi.StringInput `json:"-"`
-	// ClientCIDRs may mount the share: NFS mounts are made by the kubelet, so these are the
-	// cluster's node ranges (and pod ranges on GKE, where pods may mount directly).
-	// Required.
+	// ClientCIDRs may mount the share: NFS mounts are made by the kubelet on the node, so
+	// these are the cluster's node ranges. Required.
 	ClientCIDRs []string `json:"clientCidrs"`
+	// After is what the VM must wait for, e.g. the Cloud NAT its first boot installs
+	// packages through.
+	After []pulumi.Resource `json:"-"`
 
 	// MachineType of the VM. Defaults to e2-small: NFS for config files needs little CPU.
 	MachineType string `json:"machineType"`
@@ -62,11 +69,15 @@ type Args struct {
 
 	// Namespace of the claim workloads mount. Required.
 	Namespace pulumi.StringInput `json:"-"`
-	// ServerNamespace holds the in-cluster server, which needs a privileged pod and so
-	// cannot share the workloads' restricted namespace. Required for in-cluster.
+	// ServerNamespace holds the in-cluster server (a privileged pod) or the Filestore
+	// directory Job (root, to chown), neither of which the workloads' restricted namespace
+	// allows. Required for in-cluster and filestore.
 	ServerNamespace pulumi.StringInput `json:"-"`
 	// ServerImage is the in-cluster NFS server. Defaults to Kubernetes' own e2e NFS image.
 	ServerImage string `json:"serverImage"`
+	// ToolsImage runs the one-time Job that creates the shared directories on a Filestore
+	// share (needs sh, mkdir, chown). Defaults to busybox:1.37.
+	ToolsImage string `json:"toolsImage"`
 	// StorageClass is the ReadWriteMany class (storage-class) or the class of the
 	// in-cluster server's disk (in-cluster; default: the cluster's default class).
 	StorageClass string `json:"storageClass"`
@@ -85,6 +96,14 @@ type Args struct {
 	// Protect guards what holds the data (data disk, Filestore instance, server claim, the
 	// claim itself) against deletion or replacement by Pulumi. Defaults to true.
 	Protect *bool `json:"protect"`
+}
+
+// RegionalTiers are the Filestore tiers whose instances live in a region, not a zone.
+var RegionalTiers = []string{"REGIONAL", "ENTERPRISE"}
+
+// Regional says the Filestore instance is placed in a region.
+func (a Args) Regional() bool {
+	return a.Backend == BackendFilestore && slices.Contains(RegionalTiers, a.Tier)
 }
 
 // TierMinimumGB is the smallest Filestore share each tier allows.
@@ -112,6 +131,12 @@ func (a Args) WithDefaults() Args {
 	}
 	if a.CapacityGB == 0 {
 		a.CapacityGB = TierMinimumGB[a.Tier]
+	}
+	if a.ToolsImage == "" {
+		a.ToolsImage = "busybox:1.37"
+	}
+	if a.Region == "" && a.Zone != "" {
+		a.Region = a.Zone[:strings.LastIndex(a.Zone, "-")]
 	}
 	if a.ServerImage == "" {
 		a.ServerImage = "registry.k8s.io/e2e-test-images/volume/nfs:1.4"
@@ -157,8 +182,12 @@ func (a Args) Validate(key string) validate.Problems {
 	if a.Cloud() {
 		p.Matches(k("zone"), a.Zone, validate.ZoneRe, "a zone such as europe-west1-b")
 	}
+	if a.Regional() && a.Zone != "" && !strings.HasPrefix(a.Zone, a.Region+"-") {
+		p.Addf(k("zone"), "%q is not in region %q, where a %s instance is placed", a.Zone, a.Region, a.Tier)
+	}
 	p.Quantity(k("size"), a.Size, "10Gi")
 	p.Image(k("serverImage"), a.ServerImage, "registry.k8s.io/e2e-test-images/volume/nfs:1.4")
+	p.Image(k("toolsImage"), a.ToolsImage, "busybox:1.37")
 	for i, cidr := range a.ClientCIDRs {
 		p.CIDR(fmt.Sprintf("%s[%d]", k("clientCidrs"), i), cidr)
 	}

@@ -30,6 +30,8 @@ func NewFileServer(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 
 	var err error
 	var mountOptions []string
+	// ready, when set, is what must be done before workloads mount the claim.
+	var ready pulumi.StringOutput
 	switch a.Backend {
 	case BackendVM:
 		fs.ExportPath, mountOptions = vmExportPath, []string{"hard", "nfsvers=4.1"}
@@ -38,6 +40,11 @@ func NewFileServer(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		// Basic tiers speak NFSv3 only.
 		fs.ExportPath, mountOptions = "/"+filestoreShare, []string{"hard", "nfsvers=3"}
 		fs.Address, err = newFilestore(ctx, name, a, parent)
+		if err == nil {
+			// A new share is root-owned 755: the directories must exist, owned by
+			// API Manager's uid, before any pod mounts them by subPath.
+			ready, err = newDirectoriesJob(ctx, name, a, fs.Address, fs.ExportPath, parent)
+		}
 	case BackendInCluster:
 		// The server exports its root with fsid=0: NFSv4 path "/".
 		fs.ExportPath, mountOptions = "/", []string{"hard", "nfsvers=4.1"}
@@ -55,6 +62,10 @@ func NewFileServer(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 			return nil, err
 		}
 	}
+	if ready != (pulumi.StringOutput{}) {
+		// Workloads mount the claim through this output: they wait for the directories.
+		fs.Claim = pulumi.All(fs.Claim, ready).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
+	}
 	if err := ctx.RegisterResourceOutputs(fs, pulumi.Map{
 		"address": fs.Address, "exportPath": pulumi.String(fs.ExportPath), "claimName": pulumi.String(fs.ClaimName),
 	}); err != nil {
@@ -69,12 +80,19 @@ func (a Args) check() validate.Problems {
 	switch {
 	case a.Cloud():
 		p.Required("Project", a.Project, "backend "+a.Backend+" needs the Google Cloud project")
-		p.Required("zone", a.Zone, "backend "+a.Backend+" needs a zone")
+		if a.Regional() {
+			p.Required("Region", a.Region, "tier "+a.Tier+" needs a region")
+		} else {
+			p.Required("zone", a.Zone, "backend "+a.Backend+" needs a zone")
+		}
 		if a.NetworkName == nil || (a.Backend == BackendVM && a.SubnetworkSelfLink == nil) {
 			p.Addf("NetworkName", "missing; backend %s needs the network (and, for vm, the subnetwork)", a.Backend)
 		}
 	case a.Backend == BackendInCluster && a.ServerNamespace == nil:
 		p.Addf("ServerNamespace", "missing; backend in-cluster needs a namespace that allows a privileged pod")
+	}
+	if a.Backend == BackendFilestore && a.ServerNamespace == nil {
+		p.Addf("ServerNamespace", "missing; backend filestore needs a namespace that allows a root pod (Pod Security baseline) for its directory Job")
 	}
 	if a.Backend != BackendStorageClass && len(a.ClientCIDRs) == 0 {
 		p.Addf("clientCidrs", "missing; want the ranges the kubelets mount from")

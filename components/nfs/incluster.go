@@ -1,8 +1,6 @@
 package nfs
 
 import (
-	"fmt"
-
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -65,7 +63,8 @@ func newInCluster(ctx *pulumi.Context, name string, a Args, opts ...pulumi.Resou
 					InitContainers: corev1.ContainerArray{corev1.ContainerArgs{
 						Name:    pulumi.String("dirs"),
 						Image:   pulumi.String(a.ServerImage),
-						Command: pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(fmt.Sprintf("mkdir -p %[1]s%[2]s && chown %[3]d:%[4]d %[1]s%[2]s", inClusterExport, subdirs(inClusterExport, a.Directories), UID, GID))},
+						Command: pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(DirectoriesScript)},
+						Env:     directoriesEnv(inClusterExport, a.Directories),
 						Resources: kube.Resources{Requests: kube.Compute{CPU: "10m", Memory: "16Mi"},
 							Limits: kube.Compute{CPU: "100m", Memory: "64Mi"}}.Args(),
 						VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(inClusterExport)}},

@@ -19,8 +19,10 @@ const (
 var NFSPorts = []string{"2049", "111", fmt.Sprint(mountdPort)}
 
 // vmStartupScript formats the data disk only if it has no filesystem (so a replaced VM keeps
-// the data), mounts it and exports it to the client ranges. all_squash maps every client
-// user, root included, to API Manager's uid, so files are always writable by the pods.
+// the data), mounts it, creates the shared directories for API Manager's uid and exports them
+// to the client ranges. all_squash maps every client user, root included, to that uid, so
+// files are always writable by the pods. It runs at every boot and is idempotent; the package
+// install retries, because the first boot may come before Cloud NAT passes traffic.
 func vmStartupScript(clients, dirs []string) string {
 	var exports []string
 	for _, c := range clients {
@@ -28,6 +30,15 @@ func vmStartupScript(clients, dirs []string) string {
 	}
 	return fmt.Sprintf(`#!/bin/bash
 set -euo pipefail
+retry() {
+  local n
+  for n in 1 2 3 4 5 6 7 8 9 10; do
+    if "$@"; then return 0; fi
+    echo "attempt $n of '$*' failed; retrying in $((n * 6))s" >&2
+    sleep $((n * 6))
+  done
+  return 1
+}
 disk=/dev/disk/by-id/google-nfs-data
 if ! blkid "$disk" >/dev/null 2>&1; then
   mkfs.ext4 -F -m 0 -E lazy_itable_init=0,lazy_journal_init=0,discard "$disk"
@@ -35,17 +46,20 @@ fi
 mkdir -p /srv/nfs
 grep -q "$disk" /etc/fstab || echo "$disk /srv/nfs ext4 discard,defaults,nofail 0 2" >> /etc/fstab
 mountpoint -q /srv/nfs || mount /srv/nfs
-mkdir -p %[1]s%[6]s
-chown %[2]d:%[3]d %[1]s%[6]s
+for dir in %[6]s; do
+  mkdir -p "%[1]s/$dir"
+  chown %[2]d:%[3]d "%[1]s/$dir"
+done
 if ! command -v exportfs >/dev/null; then
-  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nfs-kernel-server
+  retry apt-get update -q
+  DEBIAN_FRONTEND=noninteractive retry apt-get install -y -q nfs-kernel-server
 fi
 sed -i 's/^RPCMOUNTDOPTS=.*/RPCMOUNTDOPTS="--manage-gids --port %[4]d"/' /etc/default/nfs-kernel-server
 echo "%[1]s %[5]s" > /etc/exports
 systemctl enable --now nfs-kernel-server
 systemctl restart nfs-kernel-server
 exportfs -ra
-`, vmExportPath, UID, GID, mountdPort, strings.Join(exports, " "), subdirs(vmExportPath, dirs))
+`, vmExportPath, UID, GID, mountdPort, strings.Join(exports, " "), strings.Join(dirs, " "))
 }
 
 func newVM(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
@@ -56,6 +70,19 @@ func newVM(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 		Zone:    pulumi.String(a.Zone),
 		Size:    pulumi.Int(a.DiskSizeGB),
 		Type:    pulumi.String(a.DiskType),
+	}, append(opts, pulumi.Protect(*a.Protect))...)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+
+	// A reserved internal address: the PersistentVolume names the server by IP (an immutable
+	// field), so the IP must outlive any replacement of the VM.
+	addr, err := compute.NewAddress(ctx, name, &compute.AddressArgs{
+		Project:     pulumi.String(a.Project),
+		Region:      pulumi.String(a.Region),
+		Subnetwork:  a.SubnetworkSelfLink,
+		AddressType: pulumi.String("INTERNAL"),
+		Purpose:     pulumi.String("GCE_ENDPOINT"),
 	}, append(opts, pulumi.Protect(*a.Protect))...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
@@ -79,9 +106,14 @@ func newVM(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 		// No accessConfigs: no external IP. Packages come through Cloud NAT.
 		NetworkInterfaces: compute.InstanceNetworkInterfaceArray{compute.InstanceNetworkInterfaceArgs{
 			Subnetwork: a.SubnetworkSelfLink,
+			NetworkIp:  addr.Address,
 		}},
-		MetadataStartupScript: pulumi.String(vmStartupScript(a.ClientCIDRs, a.Directories)),
-		Metadata:              pulumi.StringMap{"block-project-ssh-keys": pulumi.String("true")},
+		// Instance metadata, not metadataStartupScript (which replaces the VM on any change):
+		// a new script is picked up in place, at the next boot.
+		Metadata: pulumi.StringMap{
+			"startup-script":         pulumi.String(vmStartupScript(a.ClientCIDRs, a.Directories)),
+			"block-project-ssh-keys": pulumi.String("true"),
+		},
 		ShieldedInstanceConfig: &compute.InstanceShieldedInstanceConfigArgs{
 			EnableSecureBoot:          pulumi.Bool(true),
 			EnableVtpm:                pulumi.Bool(true),
@@ -89,7 +121,12 @@ func newVM(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 		},
 		// A machine type change stops and starts the VM instead of failing the update.
 		AllowStoppingForUpdate: pulumi.Bool(true),
-	}, opts...)
+	}, append(opts,
+		// The old VM holds the data disk (read-write, one VM at a time) and the address: it
+		// must be gone before its replacement can take them.
+		pulumi.DeleteBeforeReplace(true),
+		// The first boot installs packages through Cloud NAT.
+		pulumi.DependsOn(a.After))...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
@@ -108,14 +145,6 @@ func newVM(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 	}, opts...); err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	return vm.NetworkInterfaces.Index(pulumi.Int(0)).NetworkIp().Elem(), nil
-}
-
-// subdirs renders " <root>/<d1> <root>/<d2>" for a shell command line.
-func subdirs(root string, dirs []string) string {
-	var b strings.Builder
-	for _, d := range dirs {
-		b.WriteString(" " + root + "/" + d)
-	}
-	return b.String()
+	// The address, once the VM that serves it exists: the volume waits for its server.
+	return pulumi.All(addr.Address, vm.ID()).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput), nil
 }

@@ -1,6 +1,8 @@
 package platform
 
 import (
+	"slices"
+
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -195,17 +197,19 @@ func (a Args) WithDefaults(c Context) Args {
 		}
 	}
 	if cl.Mode == ModeGKE && n.Cloud() {
-		if n.Zone == "" {
+		n.Region = cl.Region
+		regional := n.Backend == nfs.BackendFilestore && slices.Contains(nfs.RegionalTiers, n.Tier)
+		if n.Zone == "" && !regional {
 			n.Zone = cl.Zone
+			if n.Zone == "" && len(cl.NodeZones) > 0 {
+				n.Zone = cl.NodeZones[0]
+			}
+			if n.Zone == "" && cl.Region != "" {
+				n.Zone = cl.Region + "-b"
+			}
 		}
-		if n.Zone == "" && len(cl.NodeZones) > 0 {
-			n.Zone = cl.NodeZones[0]
-		}
-		if n.Zone == "" && cl.Region != "" {
-			n.Zone = cl.Region + "-b"
-		}
-		// The kubelets mount from the node range; pods on GKE may mount directly.
-		n.ClientCIDRs = []string{cl.Network.NodeCIDR, cl.Network.PodCIDR}
+		// Only the kubelets mount NFS, from the nodes' range.
+		n.ClientCIDRs = []string{cl.Network.NodeCIDR}
 	}
 	if n.ClientCIDRs == nil && n.Backend == nfs.BackendInCluster {
 		// Local clusters' nodes live in private ranges; narrow this to yours.

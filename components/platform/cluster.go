@@ -7,6 +7,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/wso2-k8s/apim-gke/components/apis"
 	"github.com/wso2-k8s/apim-gke/components/gke"
 	"github.com/wso2-k8s/apim-gke/components/kube"
 	"github.com/wso2-k8s/apim-gke/components/network"
@@ -22,6 +23,7 @@ type builder struct {
 	parent pulumi.ResourceOption
 
 	gcp     *gcp.Provider    // nil in mode existing
+	apis    *apis.APIs       // nil in mode existing
 	network *network.Network // nil in mode existing
 	k8s     *kubernetes.Provider
 
@@ -44,7 +46,30 @@ func (b *builder) withClouds() []pulumi.ResourceOption {
 	if b.gcp == nil {
 		return b.withK8s()
 	}
-	return []pulumi.ResourceOption{b.parent, pulumi.Providers(b.gcp, b.k8s)}
+	return []pulumi.ResourceOption{b.parent, pulumi.Providers(b.gcp, b.k8s), b.afterAPIs()}
+}
+
+// afterAPIs makes what calls a Google Cloud API wait until the project has it enabled.
+func (b *builder) afterAPIs() pulumi.ResourceOption {
+	return pulumi.DependsOn([]pulumi.Resource{b.apis})
+}
+
+// Services are the Google Cloud APIs a platform of these args calls: compute and container
+// always, IAM for the node service account, Resource Manager for its project role,
+// IAM Credentials for CI's Workload Identity Federation, and the optional parts' own.
+func (a Args) Services() []string {
+	s := []string{"compute.googleapis.com", "container.googleapis.com", "iam.googleapis.com",
+		"cloudresourcemanager.googleapis.com", "iamcredentials.googleapis.com"}
+	if a.NFS.Backend == nfs.BackendFilestore {
+		s = append(s, "file.googleapis.com")
+	}
+	if *a.Cluster.SecretsEncryption {
+		s = append(s, "cloudkms.googleapis.com")
+	}
+	if a.Cluster.BinaryAuthorization {
+		s = append(s, "binaryauthorization.googleapis.com")
+	}
+	return s
 }
 
 func (b *builder) cluster() error {
@@ -61,7 +86,11 @@ func (b *builder) cluster() error {
 	if err != nil {
 		return err
 	}
-	withGCP := []pulumi.ResourceOption{b.parent, pulumi.Provider(b.gcp)}
+	if b.apis, err = apis.NewAPIs(b.ctx, b.child("apis"), &apis.Args{Project: c.Project, Services: b.a.Services()},
+		b.parent, pulumi.Provider(b.gcp)); err != nil {
+		return err
+	}
+	withGCP := []pulumi.ResourceOption{b.parent, pulumi.Provider(b.gcp), b.afterAPIs()}
 
 	net := c.Network
 	// Private nodes have no route to Docker Hub without NAT, and the NFS VM (no external IP)
@@ -135,18 +164,20 @@ func (b *builder) namespaces() error {
 	}
 	b.namespace = ns.Metadata.Name().Elem()
 	b.p.Namespace = b.namespace
-	if b.a.NFS.Backend != nfs.BackendInCluster {
+	// The in-cluster NFS server is a privileged pod; the Filestore directory Job runs as
+	// root to chown. Each gets a namespace of its own, with the least Pod Security level
+	// that allows it, away from the restricted workload namespace.
+	level := map[string]string{nfs.BackendInCluster: "privileged", nfs.BackendFilestore: "baseline"}[b.a.NFS.Backend]
+	if level == "" {
 		return nil
 	}
 	nfsNS, err := corev1.NewNamespace(b.ctx, b.child("nfs-ns"), &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name: pulumi.String(nfsNamespace(b.a.Cluster.Namespace)),
 			Labels: pulumi.StringMap{
-				"app.kubernetes.io/part-of":    pulumi.String(kube.PartOf),
-				"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
-				// The kernel NFS server needs a privileged pod: isolated here, away from the
-				// restricted workload namespace.
-				"pod-security.kubernetes.io/enforce": pulumi.String("privileged"),
+				"app.kubernetes.io/part-of":          pulumi.String(kube.PartOf),
+				"app.kubernetes.io/managed-by":       pulumi.String("pulumi"),
+				"pod-security.kubernetes.io/enforce": pulumi.String(level),
 			},
 		},
 	}, b.withK8s()...)

@@ -14,8 +14,11 @@ func (b *builder) storage() error {
 	if b.network != nil {
 		a.NetworkName = b.network.NetworkName
 		a.SubnetworkSelfLink = b.network.SubnetworkSelfLink
+		if b.network.NAT != nil {
+			a.After = append(a.After, b.network.NAT)
+		}
 	}
-	if a.Backend == nfs.BackendInCluster {
+	if a.Backend == nfs.BackendInCluster || a.Backend == nfs.BackendFilestore {
 		a.ServerNamespace = b.nfsNamespace
 	}
 	files, err := nfs.NewFileServer(b.ctx, b.child("nfs"), &a, b.withClouds()...)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/wso2-k8s/apim-gke/components/analytics"
 	"github.com/wso2-k8s/apim-gke/components/apim"
+	"github.com/wso2-k8s/apim-gke/components/kube"
 	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
@@ -20,6 +21,17 @@ func (a Args) Validate() validate.Problems {
 		p.Required("cluster.region", cl.Region, "set a region such as europe-west1: `pulumi config set gcp:region <region>` (or cluster.region)")
 		p.Add(cl.ClusterArgs.Validate("cluster")...)
 		p.Add(cl.Network.Validate("cluster.network")...)
+		if cl.PrivateNodes {
+			// The control plane's /28 is routed into the VPC: it must not collide with the
+			// node, pod or service ranges.
+			ranges := map[string]string{"cluster.network.nodeCidr": cl.Network.NodeCIDR,
+				"cluster.network.podCidr": cl.Network.PodCIDR, "cluster.network.serviceCidr": cl.Network.ServiceCIDR}
+			for _, key := range kube.SortedKeys(ranges) {
+				r := ranges[key]
+				p.Disjoint("the control plane's range must not overlap the node, pod or service ranges",
+					map[string]string{"cluster.masterCidr": cl.MasterCIDR, key: r})
+			}
+		}
 		p.Add(a.NodePool.Validate("nodePool")...)
 	}
 	p.Matches("cluster.namespace", cl.Namespace, validate.DNSLabelRe, "a DNS label (lower-case letters, digits, '-', at most 63)")
@@ -41,7 +53,7 @@ func (a Args) Validate() validate.Problems {
 	if a.NFS.Cloud() && cl.Mode != ModeGKE {
 		p.Addf("nfs.backend", "%q needs cluster.mode gke; with an existing cluster use in-cluster or storage-class", a.NFS.Backend)
 	}
-	if a.NFS.Cloud() && cl.Mode == ModeGKE && cl.Region != "" && !strings.HasPrefix(a.NFS.Zone, cl.Region+"-") {
+	if a.NFS.Cloud() && !a.NFS.Regional() && cl.Mode == ModeGKE && cl.Region != "" && !strings.HasPrefix(a.NFS.Zone, cl.Region+"-") {
 		p.Addf("nfs.zone", "%q is not valid; want a zone of region %q", a.NFS.Zone, cl.Region)
 	}
 

@@ -19,10 +19,11 @@ type Resource struct {
 	// provider.
 	Provider string
 	// Dependencies are the URNs this resource waits for (DependsOn and input dependencies).
-	Dependencies  []string
-	Custom        bool
-	Protect       bool
-	IgnoreChanges []string
+	Dependencies        []string
+	Custom              bool
+	Protect             bool
+	DeleteBeforeReplace bool
+	IgnoreChanges       []string
 	// Inputs are the registered inputs with secrets unwrapped; SecretPaths lists the dotted
 	// paths whose values were marked secret.
 	Inputs      map[string]any

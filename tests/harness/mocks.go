@@ -25,6 +25,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Parent = rpc.GetParent()
 		r.Dependencies = rpc.GetDependencies()
 		r.Protect = rpc.GetProtect()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
 	}
 	r.URN = m.urn(r.Parent, r.Type, r.Name)
@@ -81,6 +82,11 @@ func computedOutputs(r *Resource) map[string]any {
 			"endpoint":   "203.0.113.10",
 			"masterAuth": map[string]any{"clusterCaCertificate": "bW9jay1jYQ=="},
 		}
+	case "gcp:projects/serviceIdentity:ServiceIdentity":
+		email := "service-123456789012@container-engine-robot.iam.gserviceaccount.com"
+		return map[string]any{"email": email, "member": "serviceAccount:" + email}
+	case "gcp:compute/address:Address":
+		return map[string]any{"name": name, "address": "10.10.0.50"}
 	case "gcp:serviceaccount/account:Account":
 		return map[string]any{"email": fmt.Sprintf("%s@%s.iam.gserviceaccount.com", r.String("accountId"), project)}
 	case "gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork", "gcp:compute/disk:Disk",

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"sort"
 	"strings"
@@ -64,6 +65,7 @@ var Rules = []Rule{
 	{"hpa-bounds", "every HorizontalPodAutoscaler has maxReplicas > minReplicas and a metric target", hpaBounds},
 	{"no-plaintext-secrets", "no password or key literal in a ConfigMap or container env; Secret values are Pulumi secrets", noPlaintextSecrets},
 	{"protected-state", "in production everything that holds data is protected from deletion", protectedState},
+	{"no-placeholder-networks", "in production no cluster admits a documentation address range (RFC 5737) to its control plane", placeholderNetworks},
 	{"explicit-provider", "every cloud and Kubernetes resource uses an explicit provider of its package", explicitProvider},
 	{"standard-labels", "every Kubernetes object and pod template carries the app.kubernetes.io labels", standardLabels},
 }
@@ -261,6 +263,36 @@ var StatefulTypes = []string{
 	"gcp:compute/disk:Disk",
 	"gcp:filestore/instance:Instance",
 	"gcp:container/cluster:Cluster",
+	"gcp:kms/keyRing:KeyRing",
+	"gcp:kms/cryptoKey:CryptoKey",
+}
+
+// documentationRanges are RFC 5737's TEST-NET ranges: placeholders, never a real client.
+var documentationRanges = []netip.Prefix{
+	netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24"),
+}
+
+func placeholderNetworks(g *harness.Graph, env Env) []string {
+	if !env.Production {
+		return nil
+	}
+	var out []string
+	for _, c := range g.OfType("gcp:container/cluster:Cluster") {
+		blocks, _ := c.Get("masterAuthorizedNetworksConfig.cidrBlocks").([]any)
+		for _, b := range blocks {
+			cidr := str(b.(map[string]any), "cidrBlock")
+			pfx, err := netip.ParsePrefix(cidr)
+			if err != nil {
+				continue
+			}
+			for _, doc := range documentationRanges {
+				if doc.Overlaps(pfx) {
+					out = append(out, fmt.Sprintf("%s: master authorized network %s is a documentation range: nothing real can reach the control plane", id(c), cidr))
+				}
+			}
+		}
+	}
+	return out
 }
 
 func protectedState(g *harness.Graph, env Env) []string {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/container"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
@@ -43,6 +45,7 @@ type fixture struct {
 	noProvider     bool
 	noLabels       bool
 	unprotectedPVC bool
+	docRange       bool
 }
 
 func labels(f fixture) pulumi.StringMap {
@@ -138,9 +141,27 @@ func (f fixture) program(ctx *pulumi.Context) error {
 		Data: pulumi.StringMap{"deployment.toml": pulumi.String(conf)}}, opts...); err != nil {
 		return err
 	}
-	_, err = corev1.NewPersistentVolumeClaim(ctx, "data", &corev1.PersistentVolumeClaimArgs{Metadata: meta("data"),
+	if _, err = corev1.NewPersistentVolumeClaim(ctx, "data", &corev1.PersistentVolumeClaimArgs{Metadata: meta("data"),
 		Spec: &corev1.PersistentVolumeClaimSpecArgs{AccessModes: pulumi.StringArray{pulumi.String("ReadWriteOnce")}}},
-		append(opts, pulumi.Protect(!f.unprotectedPVC))...)
+		append(opts, pulumi.Protect(!f.unprotectedPVC))...); err != nil {
+		return err
+	}
+	gcpProv, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String("p")})
+	if err != nil {
+		return err
+	}
+	cidr := "198.18.0.0/15"
+	if f.docRange {
+		cidr = "203.0.113.0/24"
+	}
+	_, err = container.NewCluster(ctx, "gke", &container.ClusterArgs{
+		MasterAuthorizedNetworksConfig: &container.ClusterMasterAuthorizedNetworksConfigArgs{
+			CidrBlocks: container.ClusterMasterAuthorizedNetworksConfigCidrBlockArray{
+				container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs{CidrBlock: pulumi.String(cidr), DisplayName: pulumi.String("ci")},
+			},
+		},
+		ResourceLabels: pulumi.StringMap{"env": pulumi.String("test")},
+	}, pulumi.Provider(gcpProv), pulumi.Protect(true))
 	return err
 }
 
@@ -187,6 +208,8 @@ func TestEachRuleFailsOnItsViolation(t *testing.T) {
 			"no-plaintext-secrets: kubernetes:core/v1:Secret creds: stringData.password is not a Pulumi secret, so it is stored in plain text in state"},
 		{"protected-state", func(f *fixture) { f.unprotectedPVC = true },
 			"protected-state: kubernetes:core/v1:PersistentVolumeClaim data: holds data but is not protected"},
+		{"no-placeholder-networks", func(f *fixture) { f.docRange = true },
+			"no-placeholder-networks: gcp:container/cluster:Cluster gke: master authorized network 203.0.113.0/24 is a documentation range: nothing real can reach the control plane"},
 		{"explicit-provider", func(f *fixture) { f.noProvider = true },
 			"explicit-provider: kubernetes:apps/v1:Deployment web: uses the default provider (ambient credentials and context)"},
 		{"standard-labels", func(f *fixture) { f.noLabels = true },

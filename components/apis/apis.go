@@ -1,0 +1,77 @@
+package apis
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/projects"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/validate"
+)
+
+// Args configures the APIs.
+type Args struct {
+	// Project whose APIs are enabled. Required.
+	Project string
+	// Services are the APIs, e.g. "container.googleapis.com". Required.
+	Services []string
+}
+
+// APIs is the component's public face: depend on it (pulumi.DependsOn) from anything that
+// calls one of the APIs.
+type APIs struct {
+	pulumi.ResourceState
+
+	// Services are the enabled APIs, sorted.
+	Services []string
+}
+
+var serviceRe = regexp.MustCompile(`^[a-z][a-z0-9-]*\.googleapis\.com$`)
+
+// Validate checks args; key prefixes every message.
+func (a Args) Validate(key string) validate.Problems {
+	var p validate.Problems
+	p.Required(validate.Key(key, "Project"), a.Project, "the Google Cloud project ID")
+	if len(a.Services) == 0 {
+		p.Addf(validate.Key(key, "Services"), "missing; want the APIs to enable, e.g. container.googleapis.com")
+	}
+	for i, s := range a.Services {
+		p.Matches(fmt.Sprintf("%s[%d]", validate.Key(key, "Services"), i), s, serviceRe, "a service name such as container.googleapis.com")
+	}
+	return p
+}
+
+// NewAPIs enables each service. They stay enabled when the stack is destroyed: other
+// workloads in the project may use them, and disabling an API can delete its resources.
+func NewAPIs(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*APIs, error) {
+	if args == nil {
+		return nil, fmt.Errorf("apis %q: args are required", name)
+	}
+	if err := args.Validate("").Err(fmt.Sprintf("apis %q", name)); err != nil {
+		return nil, err
+	}
+	services := slices.Clone(args.Services)
+	slices.Sort(services)
+	services = slices.Compact(services)
+	a := &APIs{Services: services}
+	if err := ctx.RegisterComponentResource("wso2apim:apis:APIs", name, a, opts...); err != nil {
+		return nil, err
+	}
+	for _, s := range services {
+		if _, err := projects.NewService(ctx, name+"-"+strings.TrimSuffix(s, ".googleapis.com"), &projects.ServiceArgs{
+			Project:                  pulumi.String(args.Project),
+			Service:                  pulumi.String(s),
+			DisableOnDestroy:         pulumi.Bool(false),
+			DisableDependentServices: pulumi.Bool(false),
+		}, pulumi.Parent(a)); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{"services": pulumi.ToStringArray(services)}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
