@@ -1,0 +1,435 @@
+package nfs_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wso2-k8s/apim-gke/components/nfs"
+	"github.com/wso2-k8s/apim-gke/tests/harness"
+)
+
+const (
+	typeFileServer = "wso2apim:nfs:FileServer"
+	typeDisk       = "gcp:compute/disk:Disk"
+	typeInstance   = "gcp:compute/instance:Instance"
+	typeFirewall   = "gcp:compute/firewall:Firewall"
+	typeFilestore  = "gcp:filestore/instance:Instance"
+	typePV         = "kubernetes:core/v1:PersistentVolume"
+	typePVC        = "kubernetes:core/v1:PersistentVolumeClaim"
+	typeDeployment = "kubernetes:apps/v1:Deployment"
+	typeService    = "kubernetes:core/v1:Service"
+	typeNetPol     = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+)
+
+func boolp(v bool) *bool { return &v }
+
+// cloudArgs are the minimal args of a Google Cloud backend; k8sArgs of an in-cluster one.
+func cloudArgs(backend string) *nfs.Args {
+	return &nfs.Args{
+		Backend:            backend,
+		Project:            "my-project-1",
+		Zone:               "europe-west1-b",
+		NetworkName:        pulumi.String("vpc"),
+		SubnetworkSelfLink: pulumi.String("subnet-link"),
+		ClientCIDRs:        []string{"10.10.0.0/20", "10.16.0.0/14"},
+		Namespace:          pulumi.String("apps"),
+	}
+}
+
+func inClusterArgs() *nfs.Args {
+	return &nfs.Args{
+		Backend:         nfs.BackendInCluster,
+		ClientCIDRs:     []string{"10.0.0.0/16"},
+		Namespace:       pulumi.String("apps"),
+		ServerNamespace: pulumi.String("nfs-server"),
+		Directories:     []string{"userstores", "tenants"},
+	}
+}
+
+// run registers explicit gcp and kubernetes providers and one FileServer "files" on both.
+func run(t *testing.T, args *nfs.Args) (*harness.Graph, *nfs.FileServer) {
+	t.Helper()
+	var fs *nfs.FileServer
+	program := func(ctx *pulumi.Context) error {
+		gcpProv, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String("my-project-1")})
+		if err != nil {
+			return err
+		}
+		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+		if err != nil {
+			return err
+		}
+		fs, err = nfs.NewFileServer(ctx, "files", args, pulumi.Providers(gcpProv, k8s))
+		return err
+	}
+	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
+	require.NoError(t, err)
+	return g, fs
+}
+
+// children checks that every resource but the providers and the component is the component's
+// child on the explicit provider of its package, and returns them as "type name".
+func children(t *testing.T, g *harness.Graph) []string {
+	t.Helper()
+	comp := g.OfType(typeFileServer)
+	require.Len(t, comp, 1)
+	provs := map[string]*harness.Resource{
+		"gcp:":        g.Find("pulumi:providers:gcp", "gcp"),
+		"kubernetes:": g.Find("pulumi:providers:kubernetes", "k8s"),
+	}
+	var out []string
+	for _, r := range g.All() {
+		if r == comp[0] || strings.HasPrefix(r.Type, "pulumi:providers:") {
+			continue
+		}
+		out = append(out, r.Type+" "+r.Name)
+		assert.Equal(t, comp[0].URN, r.Parent, "%s %s is the component's child", r.Type, r.Name)
+		if r.Custom {
+			pkg := r.Type[:strings.Index(r.Type, ":")+1]
+			require.NotNil(t, provs[pkg], "a provider for %s", r.Type)
+			assert.Equal(t, provs[pkg].URN, r.Provider, "%s %s uses the explicit %s provider", r.Type, r.Name, pkg)
+		}
+	}
+	return out
+}
+
+// assertClaim checks the static nfs volume and its claim every server backend ends in.
+func assertClaim(t *testing.T, g *harness.Graph, server, path string, mountOptions []any, protect bool) {
+	t.Helper()
+	pv := g.Find(typePV, "files")
+	require.NotNil(t, pv)
+	assert.Equal(t, "apim-shared", pv.Get("metadata.name"), "default volume name")
+	assert.Equal(t, server, pv.Get("spec.nfs.server"))
+	assert.Equal(t, path, pv.Get("spec.nfs.path"))
+	assert.Equal(t, mountOptions, pv.Get("spec.mountOptions"))
+	assert.Equal(t, "10Gi", pv.Get("spec.capacity.storage"), "default size")
+	assert.Equal(t, []any{"ReadWriteMany"}, pv.Get("spec.accessModes"))
+	assert.Equal(t, "Retain", pv.Get("spec.persistentVolumeReclaimPolicy"))
+	assert.Equal(t, "", pv.Get("spec.storageClassName"), "no provisioner may take it")
+	assert.Equal(t, protect, pv.Protect)
+
+	pvc := g.Find(typePVC, "files")
+	require.NotNil(t, pvc)
+	assert.Equal(t, "apim-shared", pvc.Get("metadata.name"), "default claim name")
+	assert.Equal(t, "apps", pvc.Get("metadata.namespace"))
+	assert.Equal(t, "apim-shared", pvc.Get("spec.volumeName"), "bound to the volume by name")
+	assert.Equal(t, "", pvc.Get("spec.storageClassName"))
+	assert.Equal(t, "10Gi", pvc.Get("spec.resources.requests.storage"))
+	assert.Equal(t, []any{"ReadWriteMany"}, pvc.Get("spec.accessModes"))
+	assert.Equal(t, protect, pvc.Protect)
+	assert.True(t, g.DependsOn(pvc, pv))
+	assert.Equal(t, "shared-storage", pvc.Get("metadata.labels[app.kubernetes.io/component]"))
+}
+
+func TestVMAlone(t *testing.T) {
+	g, fs := run(t, cloudArgs(nfs.BackendVM))
+	assert.ElementsMatch(t, []string{
+		typeDisk + " files-data", typeInstance + " files", typeFirewall + " files-clients", typePV + " files", typePVC + " files",
+	}, children(t, g))
+
+	disk := g.Find(typeDisk, "files-data")
+	assert.True(t, disk.Protect, "the data disk is protected by default")
+	assert.Equal(t, 100.0, disk.Get("size"), "default disk size")
+	assert.Equal(t, "pd-balanced", disk.Get("type"), "default disk type")
+	assert.Equal(t, "europe-west1-b", disk.Get("zone"))
+	assert.Equal(t, "my-project-1", disk.Get("project"))
+
+	vm := g.Find(typeInstance, "files")
+	assert.False(t, vm.Protect, "the VM holds no data and may be replaced")
+	assert.Equal(t, "e2-small", vm.Get("machineType"), "default machine type")
+	assert.Equal(t, "subnet-link", vm.Get("networkInterfaces.0.subnetwork"))
+	assert.Nil(t, vm.Get("networkInterfaces.0.accessConfigs"), "no external IP")
+	assert.Equal(t, "nfs-data", vm.Get("attachedDisks.0.deviceName"))
+	assert.True(t, g.DependsOn(vm, disk))
+	assert.Equal(t, true, vm.Get("shieldedInstanceConfig.enableSecureBoot"))
+	script := vm.String("metadataStartupScript")
+	assert.Contains(t, script, `echo "/srv/nfs/apim 10.10.0.0/20(rw,sync,no_subtree_check,all_squash,anonuid=10001,anongid=10001) 10.16.0.0/14(rw,sync,no_subtree_check,all_squash,anonuid=10001,anongid=10001)" > /etc/exports`,
+		"exported to the client ranges only, squashed to API Manager's uid")
+	assert.Contains(t, script, "--port 20048", "mountd on the port the firewall names")
+
+	fw := g.Find(typeFirewall, "files-clients")
+	assert.Equal(t, "vpc", fw.Get("network"))
+	assert.Equal(t, []any{"10.10.0.0/20", "10.16.0.0/14"}, fw.Get("sourceRanges"))
+	assert.Equal(t, vm.Get("tags"), fw.Get("targetTags"))
+	assert.Equal(t, []any{
+		map[string]any{"protocol": "tcp", "ports": []any{"2049", "111", "20048"}},
+		map[string]any{"protocol": "udp", "ports": []any{"2049", "111", "20048"}},
+	}, fw.Get("allows"))
+
+	assertClaim(t, g, "10.10.0.50", "/srv/nfs/apim", []any{"hard", "nfsvers=4.1"}, true)
+	assert.Equal(t, "/srv/nfs/apim", fs.ExportPath)
+	assert.Equal(t, "apim-shared", fs.ClaimName)
+}
+
+func TestVMDirectoriesAreCreatedOwnedByAPIManager(t *testing.T) {
+	a := cloudArgs(nfs.BackendVM)
+	a.Directories = []string{"userstores", "tenants"}
+	g, _ := run(t, a)
+	script := g.Find(typeInstance, "files").String("metadataStartupScript")
+	assert.Contains(t, script, "mkdir -p /srv/nfs/apim /srv/nfs/apim/userstores /srv/nfs/apim/tenants\n")
+	assert.Contains(t, script, "chown 10001:10001 /srv/nfs/apim /srv/nfs/apim/userstores /srv/nfs/apim/tenants\n")
+}
+
+func TestFilestoreAlone(t *testing.T) {
+	g, fs := run(t, cloudArgs(nfs.BackendFilestore))
+	assert.ElementsMatch(t, []string{typeFilestore + " files", typePV + " files", typePVC + " files"}, children(t, g))
+
+	inst := g.Find(typeFilestore, "files")
+	assert.True(t, inst.Protect, "the instance holds the data")
+	assert.Equal(t, "BASIC_HDD", inst.Get("tier"), "default tier")
+	assert.Equal(t, 1024.0, inst.Get("fileShares.capacityGb"), "defaults to the tier's minimum")
+	assert.Equal(t, "apim", inst.Get("fileShares.name"))
+	assert.Equal(t, "europe-west1-b", inst.Get("location"))
+	assert.Equal(t, "vpc", inst.Get("networks.0.network"))
+	assert.Equal(t, map[string]any{
+		"ipRanges": []any{"10.10.0.0/20", "10.16.0.0/14"}, "accessMode": "READ_WRITE",
+		"squashMode": "ROOT_SQUASH", "anonUid": 10001.0, "anonGid": 10001.0,
+	}, inst.Get("fileShares.nfsExportOptions.0"))
+
+	assertClaim(t, g, "10.200.0.2", "/apim", []any{"hard", "nfsvers=3"}, true)
+	assert.Equal(t, "/apim", fs.ExportPath)
+}
+
+func TestInClusterAlone(t *testing.T) {
+	g, fs := run(t, inClusterArgs())
+	assert.ElementsMatch(t, []string{
+		typePVC + " files-server", typeDeployment + " files-server", typeService + " files-server", typeNetPol + " files-server",
+		typePV + " files", typePVC + " files",
+	}, children(t, g))
+	assert.Empty(t, g.WithPrefix("gcp:"), "no Google Cloud resource")
+
+	data := g.Find(typePVC, "files-server")
+	assert.True(t, data.Protect, "the server's disk holds the data")
+	assert.Equal(t, "nfs-server", data.Get("metadata.namespace"))
+	assert.Equal(t, []any{"ReadWriteOnce"}, data.Get("spec.accessModes"))
+	assert.Nil(t, data.Get("spec.storageClassName"), "the cluster's default class")
+	assert.Equal(t, "10Gi", data.Get("spec.resources.requests.storage"))
+
+	dep := g.Find(typeDeployment, "files-server")
+	assert.False(t, dep.Protect)
+	assert.Equal(t, "nfs-server", dep.Get("metadata.namespace"))
+	assert.Equal(t, "Recreate", dep.Get("spec.strategy.type"), "one ReadWriteOnce disk")
+	assert.Equal(t, "registry.k8s.io/e2e-test-images/volume/nfs:1.4", dep.Get("spec.template.spec.containers.0.image"), "default server image")
+	assert.Equal(t, true, dep.Get("spec.template.spec.containers.0.securityContext.privileged"))
+	assert.Equal(t, "files-server", dep.Get("spec.template.spec.volumes.0.persistentVolumeClaim.claimName"))
+	assert.Equal(t, []any{"sh", "-c", "mkdir -p /exports /exports/userstores /exports/tenants && chown 10001:10001 /exports /exports/userstores /exports/tenants"},
+		dep.Get("spec.template.spec.initContainers.0.command"))
+	assert.True(t, g.DependsOn(dep, data))
+
+	svc := g.Find(typeService, "files-server")
+	assert.Equal(t, []any{
+		map[string]any{"name": "nfs", "port": 2049.0, "targetPort": 2049.0},
+		map[string]any{"name": "mountd", "port": 20048.0, "targetPort": 20048.0},
+		map[string]any{"name": "rpcbind", "port": 111.0, "targetPort": 111.0},
+	}, svc.Get("spec.ports"))
+
+	np := g.Find(typeNetPol, "files-server")
+	assert.Equal(t, []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.0.0.0/16"}}}, np.Get("spec.ingress.0.from"), "only the client ranges")
+
+	assertClaim(t, g, "10.96.0.50", "/", []any{"hard", "nfsvers=4.1"}, true)
+	assert.Equal(t, "/", fs.ExportPath)
+}
+
+func TestStorageClassAlone(t *testing.T) {
+	g, fs := run(t, &nfs.Args{Backend: nfs.BackendStorageClass, StorageClass: "filestore-rwx", Namespace: pulumi.String("apps")})
+	assert.ElementsMatch(t, []string{typePVC + " files"}, children(t, g), "no server, no static volume")
+	pvc := g.Find(typePVC, "files")
+	assert.True(t, pvc.Protect)
+	assert.Equal(t, "filestore-rwx", pvc.Get("spec.storageClassName"))
+	assert.Equal(t, "apim-shared", pvc.Get("metadata.name"))
+	assert.Equal(t, "10Gi", pvc.Get("spec.resources.requests.storage"))
+	assert.Equal(t, []any{"ReadWriteMany"}, pvc.Get("spec.accessModes"))
+	assert.Nil(t, pvc.Get("spec.volumeName"))
+	assert.Equal(t, "", fs.ExportPath)
+}
+
+// Protect false releases everything that holds data, on every backend.
+func TestProtectFollowsArgs(t *testing.T) {
+	for _, a := range []*nfs.Args{cloudArgs(nfs.BackendVM), cloudArgs(nfs.BackendFilestore), inClusterArgs(),
+		{Backend: nfs.BackendStorageClass, StorageClass: "rwx", Namespace: pulumi.String("apps")}} {
+		t.Run(a.Backend, func(t *testing.T) {
+			a.Protect = boolp(false)
+			g, _ := run(t, a)
+			for _, r := range g.All() {
+				assert.False(t, r.Protect, "%s %s", r.Type, r.Name)
+			}
+		})
+	}
+}
+
+func TestNamesAndSizeFromArgs(t *testing.T) {
+	a := inClusterArgs()
+	a.VolumeName, a.ClaimName, a.Size, a.StorageClass = "team-a-shared", "shared", "50Gi", "ssd"
+	g, fs := run(t, a)
+	pv, pvc := g.Find(typePV, "files"), g.Find(typePVC, "files")
+	assert.Equal(t, "team-a-shared", pv.Get("metadata.name"))
+	assert.Equal(t, "50Gi", pv.Get("spec.capacity.storage"))
+	assert.Equal(t, "shared", pvc.Get("metadata.name"))
+	assert.Equal(t, "team-a-shared", pvc.Get("spec.volumeName"))
+	assert.Equal(t, "50Gi", g.Find(typePVC, "files-server").Get("spec.resources.requests.storage"))
+	assert.Equal(t, "ssd", g.Find(typePVC, "files-server").Get("spec.storageClassName"))
+	assert.Equal(t, "shared", fs.ClaimName)
+}
+
+// refused runs NewFileServer without providers and returns its own error: nothing may be
+// registered.
+func refused(t *testing.T, args *nfs.Args) error {
+	t.Helper()
+	var newErr error
+	program := func(ctx *pulumi.Context) error {
+		_, newErr = nfs.NewFileServer(ctx, "files", args)
+		return newErr
+	}
+	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
+	require.Error(t, err)
+	assert.Empty(t, g.All(), "nothing registered")
+	return newErr
+}
+
+func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
+	cases := []struct {
+		name string
+		args *nfs.Args
+		want string
+	}{
+		{"nil args", nil, `nfs "files": args are required`},
+		{"vm without its placement", &nfs.Args{Backend: nfs.BackendVM},
+			`nfs "files": Project: missing; backend vm needs the Google Cloud project; zone: missing; backend vm needs a zone; ` +
+				`NetworkName: missing; backend vm needs the network (and, for vm, the subnetwork); ` +
+				`clientCidrs: missing; want the ranges the kubelets mount from; Namespace: missing; want the namespace of the workloads' claim`},
+		{"vm without its subnetwork", func() *nfs.Args { a := cloudArgs(nfs.BackendVM); a.SubnetworkSelfLink = nil; return a }(),
+			`nfs "files": NetworkName: missing; backend vm needs the network (and, for vm, the subnetwork)`},
+		{"filestore needs no subnetwork, but the network", func() *nfs.Args {
+			a := cloudArgs(nfs.BackendFilestore)
+			a.SubnetworkSelfLink, a.NetworkName = nil, nil
+			return a
+		}(), `nfs "files": NetworkName: missing; backend filestore needs the network (and, for vm, the subnetwork)`},
+		{"in-cluster without a server namespace", func() *nfs.Args { a := inClusterArgs(); a.ServerNamespace = nil; return a }(),
+			`nfs "files": ServerNamespace: missing; backend in-cluster needs a namespace that allows a privileged pod`},
+		{"storage-class without a class", &nfs.Args{Backend: nfs.BackendStorageClass, Namespace: pulumi.String("apps")},
+			`nfs "files": storageClass: missing; backend storage-class needs the name of a ReadWriteMany storage class`},
+		{"unknown backend", &nfs.Args{Backend: "nas", ClientCIDRs: []string{"10.0.0.0/8"}, Namespace: pulumi.String("apps")},
+			`nfs "files": backend: "nas" is not valid; use one of vm, filestore, in-cluster, storage-class`},
+		{"bad values with missing ones", func() *nfs.Args {
+			a := cloudArgs(nfs.BackendVM)
+			a.Project, a.DiskSizeGB = "", 5
+			return a
+		}(), `nfs "files": diskSizeGb: 5 is not valid; want 10 to 65536; Project: missing; backend vm needs the Google Cloud project`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := refused(t, c.args)
+			require.Error(t, err)
+			assert.EqualError(t, err, c.want)
+		})
+	}
+}
+
+// Backend is documented as required, but an empty one passes validation.
+func TestRefusesMissingBackend(t *testing.T) {
+	t.Skip("BUG: nfs.Args.Backend is documented 'Required' but Validate uses OneOf, which accepts \"\", " +
+		"and check() does not call Required. NewFileServer with Backend \"\" (plus clientCidrs and Namespace) " +
+		"succeeds: it registers no server and a PersistentVolume whose spec.nfs has path \"\" and no server " +
+		"(the zero StringOutput), plus a claim bound to it, which can never mount. " +
+		"Fix: p.Required(k(\"backend\"), a.Backend, ...) in Validate (or check).")
+	err := refused(t, &nfs.Args{ClientCIDRs: []string{"10.0.0.0/8"}, Namespace: pulumi.String("apps")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "backend: missing")
+}
+
+func TestWithDefaults(t *testing.T) {
+	a := nfs.Args{}.WithDefaults()
+	assert.Equal(t, "e2-small", a.MachineType)
+	assert.Equal(t, 100, a.DiskSizeGB)
+	assert.Equal(t, "pd-balanced", a.DiskType)
+	assert.Equal(t, "BASIC_HDD", a.Tier)
+	assert.Equal(t, 1024, a.CapacityGB)
+	assert.Equal(t, "registry.k8s.io/e2e-test-images/volume/nfs:1.4", a.ServerImage)
+	assert.Equal(t, "apim-shared", a.VolumeName)
+	assert.Equal(t, "apim-shared", a.ClaimName)
+	assert.Equal(t, "10Gi", a.Size)
+	require.NotNil(t, a.Protect)
+	assert.True(t, *a.Protect)
+
+	ssd := nfs.Args{Tier: "BASIC_SSD", Protect: boolp(false)}.WithDefaults()
+	assert.Equal(t, 2560, ssd.CapacityGB, "the chosen tier's minimum")
+	assert.False(t, *ssd.Protect, "an explicit false stays")
+
+	assert.True(t, nfs.Args{Backend: nfs.BackendVM}.Cloud())
+	assert.True(t, nfs.Args{Backend: nfs.BackendFilestore}.Cloud())
+	assert.False(t, nfs.Args{Backend: nfs.BackendInCluster}.Cloud())
+	assert.False(t, nfs.Args{Backend: nfs.BackendStorageClass}.Cloud())
+}
+
+func TestValidate(t *testing.T) {
+	with := func(backend string, f func(a *nfs.Args)) nfs.Args {
+		a := nfs.Args{Backend: backend, Zone: "europe-west1-b", StorageClass: "rwx"}
+		if f != nil {
+			f(&a)
+		}
+		return a
+	}
+	cases := []struct {
+		name string
+		args nfs.Args
+		want string // "": valid
+	}{
+		{"vm defaults", with(nfs.BackendVM, nil), ""},
+		{"filestore defaults", with(nfs.BackendFilestore, nil), ""},
+		{"in-cluster defaults", with(nfs.BackendInCluster, nil), ""},
+		{"storage-class defaults", with(nfs.BackendStorageClass, nil), ""},
+
+		{"backend", with("nas", nil), `nfs.backend: "nas" is not valid; use one of vm, filestore, in-cluster, storage-class`},
+
+		{"filestore tier valid", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier = "ZONAL" }), ""},
+		{"filestore tier", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier = "PREMIUM" }),
+			`nfs.tier: "PREMIUM" is not valid; use one of BASIC_HDD, BASIC_SSD, ENTERPRISE, REGIONAL, ZONAL`},
+		{"filestore capacity at the minimum", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier, a.CapacityGB = "BASIC_SSD", 2560 }), ""},
+		{"filestore capacity below the minimum", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier, a.CapacityGB = "BASIC_SSD", 1024 }),
+			"nfs.capacityGb: 1024 is below the BASIC_SSD tier's minimum of 2560 GB; raise it or choose another tier"},
+
+		{"vm disk size at the bounds", with(nfs.BackendVM, func(a *nfs.Args) { a.DiskSizeGB = 10 }), ""},
+		{"vm disk size", with(nfs.BackendVM, func(a *nfs.Args) { a.DiskSizeGB = 65537 }), "nfs.diskSizeGb: 65537 is not valid; want 10 to 65536"},
+		{"vm machine type valid", with(nfs.BackendVM, func(a *nfs.Args) { a.MachineType = "n2-standard-2" }), ""},
+		{"vm machine type", with(nfs.BackendVM, func(a *nfs.Args) { a.MachineType = "small" }),
+			`nfs.machineType: "small" is not valid; want a Compute Engine machine type such as e2-small`},
+		{"vm disk type valid", with(nfs.BackendVM, func(a *nfs.Args) { a.DiskType = "pd-ssd" }), ""},
+		{"vm disk type", with(nfs.BackendVM, func(a *nfs.Args) { a.DiskType = "hyperdisk" }),
+			`nfs.diskType: "hyperdisk" is not valid; use one of pd-standard, pd-balanced, pd-ssd`},
+
+		{"storage class", with(nfs.BackendStorageClass, func(a *nfs.Args) { a.StorageClass = "" }),
+			"nfs.storageClass: missing; backend storage-class needs the name of a ReadWriteMany storage class"},
+
+		{"zone", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Zone = "europe-west1" }),
+			`nfs.zone: "europe-west1" is not valid; want a zone such as europe-west1-b`},
+		{"zone is not checked off the cloud", with(nfs.BackendInCluster, func(a *nfs.Args) { a.Zone = "anything" }), ""},
+
+		{"size valid", with(nfs.BackendInCluster, func(a *nfs.Args) { a.Size = "100Gi" }), ""},
+		{"size", with(nfs.BackendInCluster, func(a *nfs.Args) { a.Size = "100GB" }), `nfs.size: "100GB" is not valid; want a size such as 10Gi`},
+
+		{"server image valid", with(nfs.BackendInCluster, func(a *nfs.Args) { a.ServerImage = "mirror.local/nfs:1.4" }), ""},
+		{"server image", with(nfs.BackendInCluster, func(a *nfs.Args) { a.ServerImage = "nfs server" }),
+			`nfs.serverImage: "nfs server" is not valid; want an image reference such as registry.k8s.io/e2e-test-images/volume/nfs:1.4`},
+
+		{"client CIDRs valid", with(nfs.BackendVM, func(a *nfs.Args) { a.ClientCIDRs = []string{"10.0.0.0/8", "192.168.0.0/16"} }), ""},
+		{"client CIDR", with(nfs.BackendVM, func(a *nfs.Args) { a.ClientCIDRs = []string{"10.0.0.0/8", "192.168.1.1/16"} }),
+			`nfs.clientCidrs[1]: "192.168.1.1/16" is not valid; want an IPv4 network in CIDR form such as 10.10.0.0/20`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := c.args.WithDefaults().Validate("nfs")
+			if c.want == "" {
+				assert.Empty(t, p)
+				return
+			}
+			assert.Contains(t, p, c.want)
+			assert.Len(t, p, 1, "one problem only: %v", p)
+		})
+	}
+}
