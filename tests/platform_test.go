@@ -144,15 +144,18 @@ func TestUnsetSecretsAreGenerated(t *testing.T) {
 		}
 	}
 	require.Len(t, generated, 5)
-	for _, key := range []string{"apimAdminPassword", "apimEncryptionKey", "mysqlRootPassword", "mysqlPassword", "analyticsAdminPassword"} {
-		s := generated["generated-"+key]
+	// Kubernetes names are lower case: apimAdminPassword is kept in generated-apim-admin-password.
+	names := map[string]string{"apimAdminPassword": "apim-admin-password", "apimEncryptionKey": "apim-encryption-key",
+		"mysqlRootPassword": "mysql-root-password", "mysqlPassword": "mysql-password", "analyticsAdminPassword": "analytics-admin-password"}
+	for key, name := range names {
+		s := generated["generated-"+name]
 		require.NotNil(t, s, key)
 		assert.Equal(t, []string{"data"}, s.IgnoreChanges, "%s: later runs keep the first value", key)
 		assert.True(t, s.IsSecret("data.value"), key)
 		assert.False(t, s.Protect, "%s: local's MySQL is unprotected, and so are the values it depends on", key)
 	}
 	value := func(key string) string {
-		b, err := hexOrBase64(generated["generated-"+key].String("data.value"))
+		b, err := hexOrBase64(generated["generated-"+names[key]].String("data.value"))
 		require.NoError(t, err)
 		return b
 	}
@@ -173,7 +176,7 @@ func TestUnsetSecretsAreGenerated(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, mine, g.Find(typeSecret, "apim-cp-credentials").Get("stringData.admin-password"))
 	for _, s := range g.OfType(typeSecret) {
-		assert.NotEqual(t, "generated-apimAdminPassword", s.String("metadata.name"))
+		assert.NotEqual(t, "generated-apim-admin-password", s.String("metadata.name"))
 	}
 
 	// In prod they are protected like the database whose data the key encrypts.

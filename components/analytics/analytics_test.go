@@ -274,10 +274,6 @@ func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 }
 
 func TestRefusesNegativeHeap(t *testing.T) {
-	t.Skip("BUG: analytics.Args.Validate has no lower bound for heapMb: -512 passes (only 'more than 75% of the " +
-		"memory limit' is checked) and renders OPENSEARCH_JAVA_OPTS=\"-Xms-512m -Xmx-512m\", so the JVM refuses " +
-		"to start. apim.Workload refuses heapMb below 512. Fix: p.Addf(k(\"heapMb\"), ...) when HeapMB < 1 (or a " +
-		"sensible minimum such as 256).")
 	p := analytics.Args{HeapMB: -512}.WithDefaults().Validate("analytics")
 	require.NotEmpty(t, p)
 	assert.Contains(t, p[0], "analytics.heapMb: -512")

@@ -66,6 +66,9 @@ func (a Args) Validate(key string) validate.Problems {
 		p.Addf(k("replicas"), "%d is not valid; want 1 (a single node) or an odd number of at least 3, so the cluster managers keep a quorum", r)
 	}
 	p.Resources(k("resources"), a.Resources)
+	if a.HeapMB < 256 {
+		p.Addf(k("heapMb"), "%d is not valid; want 256 or more (MiB)", a.HeapMB)
+	}
 	if limit, err := kube.MemoryBytes(a.Resources.Limits.Memory); err == nil && int64(a.HeapMB)<<20 > limit*3/4 {
 		p.Addf(k("heapMb"), "%d MiB does not fit %s.limits.memory (%s); OpenSearch wants the heap at about half the memory", a.HeapMB, k("resources"), a.Resources.Limits.Memory)
 	}

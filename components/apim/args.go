@@ -41,8 +41,8 @@ type JDBCDriver struct {
 	// the checksum comes from the same server as the jar (URL + ".sha1"), which guards
 	// against a broken download but not against a compromised server.
 	SHA256 string `json:"sha256"`
-	// Image runs the download; it needs sh, wget, sha256sum and sha1sum. Defaults to
-	// busybox:1.37.
+	// Image runs the download; it needs sh, timeout, wget, sha256sum and sha1sum. Defaults
+	// to busybox:1.37.
 	Image string `json:"image"`
 }
 
@@ -385,6 +385,13 @@ type ControlPlaneArgs struct {
 	// GatewaySelector are the gateway pods' labels: only they may reach the event hub and
 	// throttling ports. Defaults to the default gateway's selector.
 	GatewaySelector map[string]string `json:"-"`
+}
+
+// credentialsConflict says both an existing Secret (Credentials) and the values it would
+// hold were given: the values would land in a Secret the pods do not read.
+func (a ControlPlaneArgs) credentialsConflict() bool {
+	return a.Shared.Credentials != (Credentials{}) && (a.AdminPassword != nil || a.EncryptionKey != nil) &&
+		a.Shared.Credentials.AdminPassword.Name != a.Name+"-credentials"
 }
 
 // WithDefaults returns a copy of a with every empty setting replaced by its default.

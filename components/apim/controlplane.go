@@ -34,6 +34,9 @@ func NewControlPlane(ctx *pulumi.Context, name string, args *ControlPlaneArgs, o
 	if args == nil {
 		return nil, fmt.Errorf("apim control plane %q: args are required", name)
 	}
+	if args.credentialsConflict() {
+		return nil, fmt.Errorf("apim control plane %q: Credentials names existing Secrets, so AdminPassword and EncryptionKey must be left out (or set them and leave Credentials out)", name)
+	}
 	a := args.WithDefaults()
 	if err := check(fmt.Sprintf("apim control plane %q", name), a.Workload.Validate(""), a.Shared); err != nil {
 		return nil, err

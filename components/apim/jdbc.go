@@ -16,7 +16,8 @@ const JDBCFetchScript = `set -eu
 dest="$JDBC_DRIVER_DIR/mysql-connector-j.jar"
 part="$dest.part"
 rm -f "$part"
-if ! wget -q -T 60 -O "$part" "$JDBC_DRIVER_URL"; then
+# timeout(1) rather than wget -T: busybox 1.35's static wget crashes on -T.
+if ! timeout 300 wget -q -O "$part" "$JDBC_DRIVER_URL"; then
   echo "jdbc-driver: could not download $JDBC_DRIVER_URL" >&2
   exit 1
 fi
@@ -28,7 +29,7 @@ if [ -n "${JDBC_DRIVER_SHA256:-}" ]; then
   fi
   echo "jdbc-driver: verified $JDBC_DRIVER_URL against the pinned sha256 (apim.jdbcDriver.sha256)"
 else
-  if ! published=$(wget -q -T 60 -O - "$JDBC_DRIVER_URL.sha1"); then
+  if ! published=$(timeout 120 wget -q -O - "$JDBC_DRIVER_URL.sha1"); then
     echo "jdbc-driver: could not download $JDBC_DRIVER_URL.sha1 to verify the jar; pin apim.jdbcDriver.sha256 instead" >&2
     rm -f "$part"
     exit 1

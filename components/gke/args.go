@@ -296,7 +296,7 @@ func (a ClusterArgs) Validate(key string) validate.Problems {
 			p.Addf(nk+".name", "missing; give each authorized network a display name")
 		}
 		if n.CIDR == "" {
-			p.Addf(nk+".cidr", "missing; want a CIDR such as 198.51.100.0/24")
+			p.Addf(nk+".cidr", "missing; want a CIDR such as 10.0.0.0/24")
 		}
 		if pfx, ok := p.CIDR(nk+".cidr", n.CIDR); ok {
 			for _, doc := range documentationRanges {
@@ -337,7 +337,7 @@ func (p NodePoolArgs) Validate(key string) validate.Problems {
 		// This component always puts the cluster on a release channel (REGULAR by default).
 		v.Addf(k("autoUpgrade"), "false is not allowed: the cluster is on a release channel, whose nodes GKE keeps upgraded; remove the setting (upgrades happen in the maintenance window)")
 	}
-	v.Labels(k("labels"), p.Labels)
+	v.KubernetesLabels(k("labels"), p.Labels)
 	return v
 }
 

@@ -71,6 +71,9 @@ func TestClusterAloneWithExplicitProvider(t *testing.T) {
 	assert.ElementsMatch(t, []string{
 		typeAccount + " solo-nodes", typeIAMMember + " solo-nodes-container-defaultNodeServiceAccount",
 		typeCluster + " solo", typeNodePool + " solo", typeK8sProv + " solo",
+		// Secrets encryption is on by default: a key ring and key, usable by GKE's agent.
+		"gcp:projects/serviceIdentity:ServiceIdentity solo-gke-agent", "gcp:kms/keyRing:KeyRing solo-secrets",
+		"gcp:kms/cryptoKey:CryptoKey solo-secrets", "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember solo-secrets-gke-agent",
 	}, got)
 
 	cluster := g.Find(typeCluster, "solo")
@@ -120,9 +123,9 @@ func TestClusterAloneWithExplicitProvider(t *testing.T) {
 
 func TestClusterArgsAreApplied(t *testing.T) {
 	a := minimalCluster()
-	a.Zone, a.NodeZones = "europe-west1-b", []string{"europe-west1-b", "europe-west1-c"}
+	a.Zone, a.NodeZones = "europe-west1-b", []string{"europe-west1-c", "europe-west1-d"}
 	a.PrivateNodes, a.DeletionProtection = true, boolp(false)
-	a.MasterAuthorizedNetworks = []gke.AuthorizedNetwork{{Name: "office", CIDR: "198.51.100.0/24"}}
+	a.MasterAuthorizedNetworks = []gke.AuthorizedNetwork{{Name: "office", CIDR: "100.64.10.0/24"}}
 	a.Labels = map[string]string{"env": "prod"}
 	a.NodePool = gke.NodePoolArgs{Spot: true, TotalMinNodes: intp(2), TotalMaxNodes: intp(9), Labels: map[string]string{"pool": "apim"}}
 	g, _ := runCluster(t, a)
@@ -131,10 +134,10 @@ func TestClusterArgsAreApplied(t *testing.T) {
 	assert.False(t, cluster.Protect, "DeletionProtection false lifts both guards")
 	assert.Equal(t, false, cluster.Get("deletionProtection"))
 	assert.Equal(t, "europe-west1-b", cluster.Get("location"))
-	assert.Equal(t, []any{"europe-west1-b", "europe-west1-c"}, cluster.Get("nodeLocations"))
+	assert.Equal(t, []any{"europe-west1-c", "europe-west1-d"}, cluster.Get("nodeLocations"))
 	assert.Equal(t, map[string]any{"enablePrivateNodes": true, "enablePrivateEndpoint": false, "masterIpv4CidrBlock": "172.16.0.0/28"},
 		cluster.Get("privateClusterConfig"), "default master range")
-	assert.Equal(t, []any{map[string]any{"cidrBlock": "198.51.100.0/24", "displayName": "office"}},
+	assert.Equal(t, []any{map[string]any{"cidrBlock": "100.64.10.0/24", "displayName": "office"}},
 		cluster.Get("masterAuthorizedNetworksConfig.cidrBlocks"))
 	assert.Equal(t, map[string]any{"env": "prod"}, cluster.Get("resourceLabels"))
 
@@ -144,7 +147,7 @@ func TestClusterArgsAreApplied(t *testing.T) {
 	assert.Equal(t, true, pool.Get("nodeConfig.spot"))
 	assert.Equal(t, map[string]any{"pool": "apim"}, pool.Get("nodeConfig.labels"))
 	assert.Equal(t, map[string]any{"env": "prod"}, pool.Get("nodeConfig.resourceLabels"))
-	assert.Equal(t, []any{"europe-west1-b", "europe-west1-c"}, pool.Get("nodeLocations"))
+	assert.Equal(t, []any{"europe-west1-c", "europe-west1-d"}, pool.Get("nodeLocations"))
 }
 
 func TestInitialNodeCountFollowsMinNodes(t *testing.T) {
@@ -231,17 +234,17 @@ func TestClusterValidate(t *testing.T) {
 			`cluster.masterCidr: "172.16.0.0/24" is not valid; GKE wants a /28`},
 		{"master CIDR unchecked for public nodes", base(func(a *gke.ClusterArgs) { a.MasterCIDR = "nonsense" }), ""},
 		{"authorized network valid", base(func(a *gke.ClusterArgs) {
-			a.MasterAuthorizedNetworks = []gke.AuthorizedNetwork{{Name: "office", CIDR: "198.51.100.0/24"}}
+			a.MasterAuthorizedNetworks = []gke.AuthorizedNetwork{{Name: "office", CIDR: "100.64.10.0/24"}}
 		}), ""},
 		{"authorized network without a name", base(func(a *gke.ClusterArgs) {
-			a.MasterAuthorizedNetworks = []gke.AuthorizedNetwork{{CIDR: "198.51.100.0/24"}}
+			a.MasterAuthorizedNetworks = []gke.AuthorizedNetwork{{CIDR: "100.64.10.0/24"}}
 		}), "cluster.masterAuthorizedNetworks[0].name: missing; give each authorized network a display name"},
 		{"authorized network without a CIDR", base(func(a *gke.ClusterArgs) {
-			a.MasterAuthorizedNetworks = []gke.AuthorizedNetwork{{Name: "office", CIDR: "198.51.100.0/24"}, {Name: "vpn"}}
-		}), "cluster.masterAuthorizedNetworks[1].cidr: missing; want a CIDR such as 198.51.100.0/24"},
+			a.MasterAuthorizedNetworks = []gke.AuthorizedNetwork{{Name: "office", CIDR: "100.64.10.0/24"}, {Name: "vpn"}}
+		}), "cluster.masterAuthorizedNetworks[1].cidr: missing; want a CIDR such as 10.0.0.0/24"},
 		{"authorized network with a bad CIDR", base(func(a *gke.ClusterArgs) {
-			a.MasterAuthorizedNetworks = []gke.AuthorizedNetwork{{Name: "office", CIDR: "198.51.100.1/24"}}
-		}), `cluster.masterAuthorizedNetworks[0].cidr: "198.51.100.1/24" is not valid; want an IPv4 network in CIDR form such as 10.10.0.0/20`},
+			a.MasterAuthorizedNetworks = []gke.AuthorizedNetwork{{Name: "office", CIDR: "100.64.10.1/24"}}
+		}), `cluster.masterAuthorizedNetworks[0].cidr: "100.64.10.1/24" is not valid; want an IPv4 network in CIDR form such as 10.10.0.0/20`},
 		{"labels valid", base(func(a *gke.ClusterArgs) { a.Labels = map[string]string{"env": "prod", "cost-center": "a_1"} }), ""},
 		{"label key", base(func(a *gke.ClusterArgs) { a.Labels = map[string]string{"Env": "prod"} }),
 			`cluster.labels: "Env" is not valid; want label keys of lower-case letters, digits, '_' or '-', starting with a letter, at most 63 characters`},
@@ -300,7 +303,13 @@ func TestNodePoolValidate(t *testing.T) {
 			"nodePool.maxSurge: 0 together with nodePool.maxUnavailable 0 would block every node upgrade; set maxSurge to 1 or more"},
 		{"labels valid", gke.NodePoolArgs{Labels: map[string]string{"pool": "apim"}}, ""},
 		{"label value", gke.NodePoolArgs{Labels: map[string]string{"pool": "api gateway"}},
-			`nodePool.labels.pool: "api gateway" is not valid; want lower-case letters, digits, '_' or '-', at most 63 characters`},
+			`nodePool.labels.pool: "api gateway" is not valid; want at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`},
+		{"label key", gke.NodePoolArgs{Labels: map[string]string{"-pool": "apim"}},
+			`nodePool.labels: "-pool" is not a valid label key; want [prefix/]name with a name of at most 63 letters, digits, '-', '_' or '.'`},
+		{"label prefix", gke.NodePoolArgs{Labels: map[string]string{"Example.com/pool": "apim"}},
+			`nodePool.labels: "Example.com/pool" is not a valid label key; want [prefix/]name with a name of at most 63 letters, digits, '-', '_' or '.'`},
+		{"reserved prefix", gke.NodePoolArgs{Labels: map[string]string{"node.kubernetes.io/pool": "apim"}},
+			`nodePool.labels: "node.kubernetes.io/pool" uses a prefix reserved for Kubernetes itself`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -318,10 +327,6 @@ func TestNodePoolValidate(t *testing.T) {
 // NodePoolArgs.Labels are documented as Kubernetes labels (GKE's nodeConfig.labels), but they
 // are checked as Google Cloud resource labels.
 func TestNodePoolAcceptsKubernetesLabels(t *testing.T) {
-	t.Skip("BUG: NodePoolArgs.Labels are 'Kubernetes labels put on every node' (rendered as nodeConfig.labels), " +
-		"but NodePoolArgs.Validate checks them with validate.Labels, the Google Cloud resource-label rule: valid " +
-		"Kubernetes labels such as workload.example.com/tier=API or tier=Gateway are refused. Fix: check node labels " +
-		"against Kubernetes' label syntax (prefix/name keys, values of [A-Za-z0-9._-]) instead.")
 	p := gke.NodePoolArgs{Labels: map[string]string{"workload.example.com/tier": "API", "tier": "Gateway"}}.WithDefaults().Validate("nodePool")
 	assert.Empty(t, p)
 }

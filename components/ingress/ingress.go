@@ -22,19 +22,33 @@ func NewIngress(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	}
 	a := args.WithDefaults()
 	p := a.Validate("")
-	p.OneOf("Mode", a.Mode, ModeGKE, ModeClass)
+	if p.Required("Mode", a.Mode, "gke or class") {
+		p.OneOf("Mode", a.Mode, ModeGKE, ModeClass)
+	}
 	if a.Namespace == nil || len(a.Routes) == 0 {
 		p.Addf("args", "Namespace and Routes are required")
 	}
 	seen := map[string]bool{}
 	for i, r := range a.Routes {
-		if r.Name == "" || r.Host == "" || r.Backend.Service == "" || r.Backend.PortName == "" || seen[r.Name] {
+		if r.Name == "" || r.Host == "" || r.Backend.Service == "" || r.Backend.PortName == "" || seen[r.Name] ||
+			r.Backend.Port < 1 || r.Backend.Port > 65535 {
 			p.Addf(fmt.Sprintf("Routes[%d]", i), "want a unique Name, a Host, and a Backend with Service, Port and PortName")
 		}
 		seen[r.Name] = true
 	}
 	if a.Mode == ModeGKE && a.Project == "" {
 		p.Addf("Project", "missing; mode gke reserves a global address in the project")
+	}
+	// Several hosts may lead to one backend, but a backend has one set of load balancer
+	// settings (one BackendConfig on GKE).
+	backends := map[string]Route{}
+	for i, r := range a.Routes {
+		if first, ok := backends[BackendConfigName(r.Backend)]; ok && (first.Backend != r.Backend || first.Affinity != r.Affinity) {
+			p.Addf(fmt.Sprintf("Routes[%d]", i), "leads to %s:%s like route %q, with other settings; one backend has one set of settings", r.Backend.Service, r.Backend.PortName, first.Name)
+		}
+		if _, ok := backends[BackendConfigName(r.Backend)]; !ok {
+			backends[BackendConfigName(r.Backend)] = r
+		}
 	}
 	if a.TLSFromValues() && (a.TLSCertificate == nil || a.TLSKey == nil) {
 		p.Addf("tlsSecretName", "missing; TLS secret needs tlsSecretName, or TLSCertificate and TLSKey")
@@ -49,19 +63,22 @@ func NewIngress(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	if err := ctx.RegisterComponentResource("wso2apim:ingress:Ingress", name, ing, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(ing)
+	var parent pulumi.ResourceOption = pulumi.Parent(ing)
 	if a.TLSFromValues() {
 		a.TLSSecretName = name + "-tls"
-		if _, err := corev1.NewSecret(ctx, name+"-tls", &corev1.SecretArgs{
+		tlsSecret, err := corev1.NewSecret(ctx, name+"-tls", &corev1.SecretArgs{
 			Metadata: kube.Meta(a.TLSSecretName, a.Namespace, labels()),
 			Type:     pulumi.String("kubernetes.io/tls"),
 			StringData: pulumi.StringMap{
 				"tls.crt": pulumi.ToSecret(a.TLSCertificate).(pulumi.StringOutput),
 				"tls.key": pulumi.ToSecret(a.TLSKey).(pulumi.StringOutput),
 			},
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, err
 		}
+		// The Ingress names the Secret; it must exist before a controller serves with it.
+		parent = pulumi.Composite(parent, pulumi.DependsOn([]pulumi.Resource{tlsSecret}))
 	}
 	var err error
 	if a.Mode == ModeGKE {
@@ -138,8 +155,13 @@ func newGKE(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pulu
 		}, opts...)
 		return err
 	}
+	made := map[string]bool{}
 	for _, r := range a.Routes {
 		b := r.Backend
+		if made[BackendConfigName(b)] {
+			continue // another host of the same backend: its settings are the same (checked)
+		}
+		made[BackendConfigName(b)] = true
 		proto := "HTTPS"
 		if b.HTTP {
 			proto = "HTTP"

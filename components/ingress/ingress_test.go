@@ -284,9 +284,6 @@ func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 }
 
 func TestRefusesMissingMode(t *testing.T) {
-	t.Skip("BUG: ingress.Args.Mode is documented 'Required' but NewIngress checks it with OneOf, which accepts \"\": " +
-		"an empty Mode silently deploys mode class (nginx Ingresses, TLS none), even on GKE. " +
-		"Fix: p.Required(\"Mode\", a.Mode, \"gke or class\") before the OneOf.")
 	a := classArgs()
 	a.Mode = ""
 	err := refused(t, a)
@@ -295,9 +292,6 @@ func TestRefusesMissingMode(t *testing.T) {
 }
 
 func TestRefusesRouteWithoutPort(t *testing.T) {
-	t.Skip("BUG: NewIngress's route check says 'a Backend with Service, Port and PortName' but never checks Port: " +
-		"a route with Backend.Port 0 is accepted and renders an Ingress backend with port number 0, which the API " +
-		"server rejects at apply time. Fix: add r.Backend.Port < 1 || r.Backend.Port > 65535 to the condition.")
 	a := classArgs()
 	a.Routes[0].Backend.Port = 0
 	err := refused(t, a)
@@ -308,11 +302,6 @@ func TestRefusesRouteWithoutPort(t *testing.T) {
 // Two hosts in front of the same Service port (e.g. a second portal name) register two
 // BackendConfigs under one name.
 func TestGKETwoRoutesToOneBackend(t *testing.T) {
-	t.Skip("BUG: in mode gke NewIngress registers one BackendConfig per route, named from BackendConfigName(Service, PortName): " +
-		"two routes to the same Service port (e.g. am.example.com and portal.example.com to apim-cp:https) register " +
-		"\"edge-apim-cp-https-lb\" twice, and the program fails with a duplicate URN after the component and its address " +
-		"were registered, not with a validation message. Fix: one BackendConfig per distinct backend (refusing conflicting " +
-		"settings), or refuse such routes in validation.")
 	a := gkeArgs()
 	second := a.Routes[0]
 	second.Name, second.Host = "portal", "portal.example.com"

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -71,11 +72,11 @@ func MemoryBytes(q string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a memory quantity such as 2Gi or 512Mi", q)
 	}
 	n, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil {
-		return 0, err
-	}
 	mult := map[string]int64{"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
 		"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40}[m[2]]
+	if err != nil || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q is too large a memory quantity", q)
+	}
 	return n * mult, nil
 }
 
@@ -87,8 +88,15 @@ func MilliCPU(q string) (int64, error) {
 	if q[len(q)-1] == 'm' {
 		return strconv.ParseInt(q[:len(q)-1], 10, 64)
 	}
-	f, err := strconv.ParseFloat(q, 64)
-	return int64(f * 1000), err
+	// Whole and fractional digits apart: a float would turn 1.001 into 1000.999...
+	whole, frac, _ := strings.Cut(q, ".")
+	cores, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || cores > math.MaxInt64/1000 {
+		return 0, fmt.Errorf("%q is too large a CPU quantity", q)
+	}
+	frac = (frac + "000")[:3] // millicores; finer digits cannot be scheduled anyway
+	milli, _ := strconv.ParseInt(frac, 10, 64)
+	return cores*1000 + milli, nil
 }
 
 // Labels are the app.kubernetes.io labels of one workload; extra labels are merged last so

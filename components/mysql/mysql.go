@@ -32,7 +32,7 @@ func NewMySQL(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, err
 	}
 	parent := pulumi.Parent(m)
-	labels := kube.Labels(a.Name, "database", "8.4", nil)
+	labels := kube.Labels(a.Name, "database", kube.ImageTag(a.Image), nil)
 	selector := kube.Selector(a.Name, "database")
 	meta := func(n string) *metav1.ObjectMetaArgs { return kube.Meta(n, a.Namespace, labels) }
 

@@ -182,9 +182,6 @@ func TestInitChecksumFollowsServerHome(t *testing.T) {
 }
 
 func TestVersionLabelFollowsTheImage(t *testing.T) {
-	t.Skip("BUG: mysql labels every object app.kubernetes.io/version=8.4 (kube.Labels(a.Name, \"database\", \"8.4\", nil) " +
-		"in mysql.go) whatever Args.Image is, so mysql:8.0.39 or mysql:9.1 is labelled 8.4. " +
-		"Fix: kube.ImageTag(a.Image), as analytics and apim do.")
 	a := minimal()
 	a.Image = "mysql:8.0.39"
 	g, _ := run(t, a)

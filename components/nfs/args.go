@@ -135,8 +135,8 @@ func (a Args) WithDefaults() Args {
 	if a.ToolsImage == "" {
 		a.ToolsImage = "busybox:1.37"
 	}
-	if a.Region == "" && a.Zone != "" {
-		a.Region = a.Zone[:strings.LastIndex(a.Zone, "-")]
+	if i := strings.LastIndex(a.Zone, "-"); a.Region == "" && i > 0 {
+		a.Region = a.Zone[:i]
 	}
 	if a.ServerImage == "" {
 		a.ServerImage = "registry.k8s.io/e2e-test-images/volume/nfs:1.4"
@@ -164,7 +164,9 @@ func (a Args) Cloud() bool { return a.Backend == BackendVM || a.Backend == Backe
 func (a Args) Validate(key string) validate.Problems {
 	var p validate.Problems
 	k := func(name string) string { return validate.Key(key, name) }
-	p.OneOf(k("backend"), a.Backend, BackendVM, BackendFilestore, BackendInCluster, BackendStorageClass)
+	if p.Required(k("backend"), a.Backend, "use one of vm, filestore, in-cluster, storage-class") {
+		p.OneOf(k("backend"), a.Backend, BackendVM, BackendFilestore, BackendInCluster, BackendStorageClass)
+	}
 	switch a.Backend {
 	case BackendFilestore:
 		if min, ok := TierMinimumGB[a.Tier]; !ok {

@@ -37,7 +37,8 @@ func cloudArgs(backend string) *nfs.Args {
 		Zone:               "europe-west1-b",
 		NetworkName:        pulumi.String("vpc"),
 		SubnetworkSelfLink: pulumi.String("subnet-link"),
-		ClientCIDRs:        []string{"10.10.0.0/20", "10.16.0.0/14"},
+		ClientCIDRs:        []string{"10.10.0.0/20"},
+		ServerNamespace:    pulumi.String("nfs-setup"),
 		Namespace:          pulumi.String("apps"),
 	}
 }
@@ -130,8 +131,13 @@ func assertClaim(t *testing.T, g *harness.Graph, server, path string, mountOptio
 func TestVMAlone(t *testing.T) {
 	g, fs := run(t, cloudArgs(nfs.BackendVM))
 	assert.ElementsMatch(t, []string{
-		typeDisk + " files-data", typeInstance + " files", typeFirewall + " files-clients", typePV + " files", typePVC + " files",
+		typeDisk + " files-data", "gcp:compute/address:Address files", typeInstance + " files", typeFirewall + " files-clients",
+		typePV + " files", typePVC + " files",
 	}, children(t, g))
+	addr := g.Find("gcp:compute/address:Address", "files")
+	assert.True(t, addr.Protect, "the volume names the server by this address")
+	assert.Equal(t, "INTERNAL", addr.Get("addressType"))
+	assert.Equal(t, "europe-west1", addr.Get("region"), "the zone's region")
 
 	disk := g.Find(typeDisk, "files-data")
 	assert.True(t, disk.Protect, "the data disk is protected by default")
@@ -142,20 +148,24 @@ func TestVMAlone(t *testing.T) {
 
 	vm := g.Find(typeInstance, "files")
 	assert.False(t, vm.Protect, "the VM holds no data and may be replaced")
+	assert.True(t, vm.DeleteBeforeReplace, "its replacement needs the disk and the address it holds")
+	assert.True(t, g.DependsOn(vm, addr))
 	assert.Equal(t, "e2-small", vm.Get("machineType"), "default machine type")
 	assert.Equal(t, "subnet-link", vm.Get("networkInterfaces.0.subnetwork"))
 	assert.Nil(t, vm.Get("networkInterfaces.0.accessConfigs"), "no external IP")
 	assert.Equal(t, "nfs-data", vm.Get("attachedDisks.0.deviceName"))
 	assert.True(t, g.DependsOn(vm, disk))
 	assert.Equal(t, true, vm.Get("shieldedInstanceConfig.enableSecureBoot"))
-	script := vm.String("metadataStartupScript")
-	assert.Contains(t, script, `echo "/srv/nfs/apim 10.10.0.0/20(rw,sync,no_subtree_check,all_squash,anonuid=10001,anongid=10001) 10.16.0.0/14(rw,sync,no_subtree_check,all_squash,anonuid=10001,anongid=10001)" > /etc/exports`,
+	assert.Nil(t, vm.Get("metadataStartupScript"), "it would replace the VM on any change")
+	script := vm.String("metadata[startup-script]")
+	assert.Equal(t, "true", vm.Get("metadata[block-project-ssh-keys]"))
+	assert.Contains(t, script, `echo "/srv/nfs/apim 10.10.0.0/20(rw,sync,no_subtree_check,all_squash,anonuid=10001,anongid=10001)" > /etc/exports`,
 		"exported to the client ranges only, squashed to API Manager's uid")
 	assert.Contains(t, script, "--port 20048", "mountd on the port the firewall names")
 
 	fw := g.Find(typeFirewall, "files-clients")
 	assert.Equal(t, "vpc", fw.Get("network"))
-	assert.Equal(t, []any{"10.10.0.0/20", "10.16.0.0/14"}, fw.Get("sourceRanges"))
+	assert.Equal(t, []any{"10.10.0.0/20"}, fw.Get("sourceRanges"))
 	assert.Equal(t, vm.Get("tags"), fw.Get("targetTags"))
 	assert.Equal(t, []any{
 		map[string]any{"protocol": "tcp", "ports": []any{"2049", "111", "20048"}},
@@ -171,14 +181,17 @@ func TestVMDirectoriesAreCreatedOwnedByAPIManager(t *testing.T) {
 	a := cloudArgs(nfs.BackendVM)
 	a.Directories = []string{"userstores", "tenants"}
 	g, _ := run(t, a)
-	script := g.Find(typeInstance, "files").String("metadataStartupScript")
-	assert.Contains(t, script, "mkdir -p /srv/nfs/apim /srv/nfs/apim/userstores /srv/nfs/apim/tenants\n")
-	assert.Contains(t, script, "chown 10001:10001 /srv/nfs/apim /srv/nfs/apim/userstores /srv/nfs/apim/tenants\n")
+	script := g.Find(typeInstance, "files").String("metadata[startup-script]")
+	assert.Contains(t, script, "for dir in userstores tenants; do\n  mkdir -p \"/srv/nfs/apim/$dir\"\n  chown 10001:10001 \"/srv/nfs/apim/$dir\"\n")
 }
 
 func TestFilestoreAlone(t *testing.T) {
 	g, fs := run(t, cloudArgs(nfs.BackendFilestore))
-	assert.ElementsMatch(t, []string{typeFilestore + " files", typePV + " files", typePVC + " files"}, children(t, g))
+	assert.ElementsMatch(t, []string{typeFilestore + " files", typePV + " files", typePVC + " files",
+		"kubernetes:batch/v1:Job files-dirs"}, children(t, g))
+	job := g.Find("kubernetes:batch/v1:Job", "files-dirs")
+	assert.Equal(t, "nfs-setup", job.Get("metadata.namespace"))
+	assert.Equal(t, "10.200.0.2", job.Get("spec.template.spec.volumes.0.nfs.server"))
 
 	inst := g.Find(typeFilestore, "files")
 	assert.True(t, inst.Protect, "the instance holds the data")
@@ -187,10 +200,9 @@ func TestFilestoreAlone(t *testing.T) {
 	assert.Equal(t, "apim", inst.Get("fileShares.name"))
 	assert.Equal(t, "europe-west1-b", inst.Get("location"))
 	assert.Equal(t, "vpc", inst.Get("networks.0.network"))
-	assert.Equal(t, map[string]any{
-		"ipRanges": []any{"10.10.0.0/20", "10.16.0.0/14"}, "accessMode": "READ_WRITE",
-		"squashMode": "ROOT_SQUASH", "anonUid": 10001.0, "anonGid": 10001.0,
-	}, inst.Get("fileShares.nfsExportOptions.0"))
+	assert.Equal(t, []any{map[string]any{
+		"ipRanges": []any{"10.10.0.0/20"}, "accessMode": "READ_WRITE", "squashMode": "NO_ROOT_SQUASH",
+	}}, inst.Get("fileShares.nfsExportOptions"))
 
 	assertClaim(t, g, "10.200.0.2", "/apim", []any{"hard", "nfsvers=3"}, true)
 	assert.Equal(t, "/apim", fs.ExportPath)
@@ -218,8 +230,12 @@ func TestInClusterAlone(t *testing.T) {
 	assert.Equal(t, "registry.k8s.io/e2e-test-images/volume/nfs:1.4", dep.Get("spec.template.spec.containers.0.image"), "default server image")
 	assert.Equal(t, true, dep.Get("spec.template.spec.containers.0.securityContext.privileged"))
 	assert.Equal(t, "files-server", dep.Get("spec.template.spec.volumes.0.persistentVolumeClaim.claimName"))
-	assert.Equal(t, []any{"sh", "-c", "mkdir -p /exports /exports/userstores /exports/tenants && chown 10001:10001 /exports /exports/userstores /exports/tenants"},
-		dep.Get("spec.template.spec.initContainers.0.command"))
+	assert.Equal(t, []any{"sh", "-c", nfs.DirectoriesScript}, dep.Get("spec.template.spec.initContainers.0.command"))
+	assert.Equal(t, []any{
+		map[string]any{"name": "SHARE", "value": "/exports"},
+		map[string]any{"name": "OWNER", "value": "10001:10001"},
+		map[string]any{"name": "DIRECTORIES", "value": "userstores tenants"},
+	}, dep.Get("spec.template.spec.initContainers.0.env"))
 	assert.True(t, g.DependsOn(dep, data))
 
 	svc := g.Find(typeService, "files-server")
@@ -310,6 +326,8 @@ func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 			a.SubnetworkSelfLink, a.NetworkName = nil, nil
 			return a
 		}(), `nfs "files": NetworkName: missing; backend filestore needs the network (and, for vm, the subnetwork)`},
+		{"filestore without a namespace for its directory Job", func() *nfs.Args { a := cloudArgs(nfs.BackendFilestore); a.ServerNamespace = nil; return a }(),
+			`nfs "files": ServerNamespace: missing; backend filestore needs a namespace that allows a root pod (Pod Security baseline) for its directory Job`},
 		{"in-cluster without a server namespace", func() *nfs.Args { a := inClusterArgs(); a.ServerNamespace = nil; return a }(),
 			`nfs "files": ServerNamespace: missing; backend in-cluster needs a namespace that allows a privileged pod`},
 		{"storage-class without a class", &nfs.Args{Backend: nfs.BackendStorageClass, Namespace: pulumi.String("apps")},
@@ -333,11 +351,6 @@ func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 
 // Backend is documented as required, but an empty one passes validation.
 func TestRefusesMissingBackend(t *testing.T) {
-	t.Skip("BUG: nfs.Args.Backend is documented 'Required' but Validate uses OneOf, which accepts \"\", " +
-		"and check() does not call Required. NewFileServer with Backend \"\" (plus clientCidrs and Namespace) " +
-		"succeeds: it registers no server and a PersistentVolume whose spec.nfs has path \"\" and no server " +
-		"(the zero StringOutput), plus a claim bound to it, which can never mount. " +
-		"Fix: p.Required(k(\"backend\"), a.Backend, ...) in Validate (or check).")
 	err := refused(t, &nfs.Args{ClientCIDRs: []string{"10.0.0.0/8"}, Namespace: pulumi.String("apps")})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "backend: missing")

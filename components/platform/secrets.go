@@ -1,6 +1,9 @@
 package platform
 
 import (
+	"strings"
+	"unicode"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/analytics"
@@ -36,7 +39,7 @@ func (b *builder) secrets() error {
 			b.secret[w.key] = pulumi.ToSecret(w.set).(pulumi.StringOutput)
 			continue
 		}
-		generate = append(generate, secrets.Spec{Name: w.key, Kind: w.kind})
+		generate = append(generate, secrets.Spec{Name: kebab(w.key), Kind: w.kind})
 	}
 	generated := pulumi.StringMap{}
 	if len(generate) > 0 {
@@ -49,14 +52,29 @@ func (b *builder) secrets() error {
 		if err != nil {
 			return err
 		}
-		for k, v := range g.Values {
-			b.secret[k] = v
-			generated[k] = v
+		for _, w := range wanted {
+			if v, ok := g.Values[kebab(w.key)]; ok {
+				b.secret[w.key] = v
+				generated[w.key] = v
+			}
 		}
 	}
 	b.p.GeneratedSecrets = pulumi.ToSecret(generated.ToStringMapOutput()).(pulumi.StringMapOutput)
 	b.p.AdminPassword = b.secret[SecretAdminPassword]
 	return nil
+}
+
+// kebab turns a config key (apimAdminPassword) into a Kubernetes name (apim-admin-password).
+func kebab(key string) string {
+	var b strings.Builder
+	for _, r := range key {
+		if unicode.IsUpper(r) {
+			b.WriteByte('-')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // optional is a secret the caller may have set, as an output, or nil.

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
 // Kind says what a generated value looks like.
@@ -69,6 +70,21 @@ func NewGenerated(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 	if a.Protect == nil {
 		p := true
 		a.Protect = &p
+	}
+	var p validate.Problems
+	seen := map[string]bool{}
+	for i, v := range a.Values {
+		key := fmt.Sprintf("Values[%d].Name", i)
+		switch {
+		case !validate.DNSLabelRe.MatchString(v.Name) || len(a.Prefix)+1+len(v.Name) > 253:
+			p.Addf(key, "%q is not valid; want a DNS label (lower-case letters, digits, '-'), as it names a Kubernetes Secret", v.Name)
+		case seen[v.Name]:
+			p.Addf(key, "%q is given twice; want one Spec a name", v.Name)
+		}
+		seen[v.Name] = true
+	}
+	if err := p.Err(fmt.Sprintf("secrets %q", name)); err != nil {
+		return nil, err
 	}
 	g := &Generated{Values: map[string]pulumi.StringOutput{}}
 	if err := ctx.RegisterComponentResource("wso2apim:secrets:Generated", name, g, opts...); err != nil {

@@ -240,11 +240,6 @@ func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 }
 
 func TestRefusesBadValueNames(t *testing.T) {
-	t.Skip("BUG: secrets.Spec.Name is documented 'Required' but NewGenerated never checks names: an empty Name " +
-		"registers Secret \"gen-\" with Kubernetes name \"generated-\" (invalid: ends with '-'), a name such as " +
-		"\"Admin_Pw\" gives an invalid object name, and two Specs of one Name fail with a duplicate URN after " +
-		"the component and the first Secret are registered. Fix: validate names (required, DNS label, unique) " +
-		"before RegisterComponentResource.")
 	for name, values := range map[string][]secrets.Spec{
 		"empty name":     {{Name: ""}},
 		"invalid name":   {{Name: "Admin_Pw"}},

@@ -161,6 +161,27 @@ func (p *Problems) Labels(key string, labels map[string]string) {
 	}
 }
 
+// KubernetesLabels checks Kubernetes labels: keys of an optional DNS-subdomain prefix and a
+// name, values of at most 63 letters, digits, '-', '_' or '.'; kubernetes.io and k8s.io
+// prefixes are the system's.
+func (p *Problems) KubernetesLabels(key string, labels map[string]string) {
+	for _, k := range kube.SortedKeys(labels) {
+		prefix, name, hasPrefix := strings.Cut(k, "/")
+		if !hasPrefix {
+			prefix, name = "", k
+		}
+		switch {
+		case !k8sLabelNameRe.MatchString(name) || (hasPrefix && (len(prefix) > 253 || !DNSSubdomainRe.MatchString(prefix))):
+			p.Addf(key, "%q is not a valid label key; want [prefix/]name with a name of at most 63 letters, digits, '-', '_' or '.'", k)
+		case strings.HasSuffix(prefix, "kubernetes.io") || strings.HasSuffix(prefix, "k8s.io"):
+			p.Addf(key, "%q uses a prefix reserved for Kubernetes itself", k)
+		}
+		if v := labels[k]; v != "" && !k8sLabelNameRe.MatchString(v) {
+			p.Addf(key+"."+k, "%q is not valid; want at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit", v)
+		}
+	}
+}
+
 // WithPrefix returns only the problems about key or settings below it.
 func (p Problems) WithPrefix(key string) Problems {
 	var out Problems
@@ -181,11 +202,13 @@ func (p Problems) Sorted() Problems {
 
 // Shared patterns.
 var (
-	ImageRe       = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$`)
-	DNSLabelRe    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-	DNSNameRe     = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-	MachineTypeRe = regexp.MustCompile(`^[a-z][a-z0-9]*-[a-z0-9]+(-[a-z0-9]+)*$`)
-	ZoneRe        = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+-[a-z]$`)
-	labelKeyRe    = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
-	labelValueRe  = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
+	ImageRe        = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$`)
+	DNSLabelRe     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	DNSNameRe      = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	MachineTypeRe  = regexp.MustCompile(`^[a-z][a-z0-9]*-[a-z0-9]+(-[a-z0-9]+)*$`)
+	ZoneRe         = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+-[a-z]$`)
+	labelKeyRe     = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	k8sLabelNameRe = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`)
+	DNSSubdomainRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	labelValueRe   = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
 )
