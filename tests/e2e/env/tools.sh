@@ -13,6 +13,7 @@
 #   3. a build from the Go module proxy at the same version (tests/e2e/tools/<module>); the
 #      tools of one module build in one `go build`, the modules in parallel.
 # E2E_TOOLS_SOURCE=auto (default) | release (never build) | build (never download).
+# E2E_TOOLS_JOBS: how many modules build at once (default: all; 1 to build one at a time).
 # With the releases reachable this takes a minute or two; without (this repository's CI
 # machines), the builds take about 50 minutes cold on 2 cores (see README, Test).
 #
@@ -281,14 +282,21 @@ done
 if [ ${#modules[@]} -gt 0 ]; then
   command -v go >/dev/null 2>&1 || die "Go (see go.mod for the version) is needed to build:${pending_by_module[*]}"
   t0=$(now)
-  pids=()
+  jobs_max=${E2E_TOOLS_JOBS:-${#modules[@]}}
+  running=0 failed=0
   for m in "${modules[@]}"; do
-    # shellcheck disable=SC2086
+    if [ "$running" -ge "$jobs_max" ]; then
+      wait -n || failed=1
+      running=$((running - 1))
+    fi
+    # shellcheck disable=SC2086 # a list of names
     build_module "$m" ${pending_by_module[$m]} &
-    pids+=($!)
+    running=$((running + 1))
   done
-  failed=0
-  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  while [ "$running" -gt 0 ]; do
+    wait -n || failed=1
+    running=$((running - 1))
+  done
   [ "$failed" = 0 ] || die "a build failed (logs in $cache/logs)"
   log "all builds done in $(since "$t0")s"
 fi
