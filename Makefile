@@ -25,7 +25,9 @@ bench:
 	go test -run '^$$' -bench . -benchmem ./tests/
 
 # End-to-end: real Pulumi engine and Kubernetes provider against a real kube-apiserver with a
-# simulated node. The first run builds the tools (about an hour on 2 cores; cached after).
+# simulated node. The first run takes the pinned tools (tests/e2e/env/versions.env) from their
+# official releases, or builds them from the Go module proxy where those are out of reach
+# (README, Test); they are cached in ~/.cache/wso2-apim-e2e after.
 e2e:
 	tests/e2e/run.sh
 

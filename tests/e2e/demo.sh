@@ -1,21 +1,36 @@
 #!/usr/bin/env bash
-# A newcomer's demo with no cloud account: `demo.sh up` builds the tools, starts a control
+# A newcomer's demo with no cloud account: `demo.sh up` gets the tools, starts a control
 # plane on loopback, deploys the local stack with the real Pulumi CLI and prints what it made;
 # `demo.sh down` destroys the stack and stops the control plane.
+# shellcheck source-path=SCRIPTDIR/../..
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cache="${WSO2_APIM_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wso2-apim-e2e}"
+. tests/e2e/env/versions.env
+. tests/e2e/env/lib.sh
+case "${1:-}" in
+  up | down) ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
+ensure_commands curl openssl tar
+command -v go >/dev/null 2>&1 || { echo "Go is required (see go.mod for the version)" >&2; exit 1; }
+
+cache=$E2E_CACHE
 export E2E_STATE="$cache/demo/control-plane"
 work="$cache/demo/work"
-bin=$(tests/e2e/env/tools.sh)
-export E2E_BIN="$bin" KUBECONFIG="$E2E_STATE/kubeconfig" PATH="$bin:$PATH"
 export PULUMI_HOME="$cache/demo/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true
 
-case "${1:-}" in
+case "$1" in
   up)
+    # The demo program compiles while the tools come.
+    mkdir -p "$cache/demo"
+    go build -o "$cache/demo/demo" ./tests/e2e/demo 2>"$cache/demo/compile.log" &
+    compile_pid=$!
+    bin=$(tests/e2e/env/tools.sh)
+    wait "$compile_pid" || { cat "$cache/demo/compile.log" >&2; exit 1; }
+    export E2E_BIN="$bin" KUBECONFIG="$E2E_STATE/kubeconfig" PATH="$bin:$PATH"
     [ -f "$E2E_STATE/pids" ] || tests/e2e/env/up.sh
-    pulumi plugin install resource kubernetes v4.32.0 --file "$bin/pulumi-resource-kubernetes" >/dev/null
-    go run ./tests/e2e/demo up "$work"
+    pulumi plugin install resource kubernetes "$K8S_PROVIDER_VERSION" --file "$bin/pulumi-resource-kubernetes" >/dev/null
+    "$cache/demo/demo" up "$work"
     echo
     kubectl get namespaces,pods,deployments,statefulsets,services,hpa,pdb,networkpolicies,pvc,configmaps -n wso2-apim
     kubectl get pv
@@ -24,10 +39,12 @@ case "${1:-}" in
     ;;
   down)
     if [ -f "$E2E_STATE/pids" ]; then
-      go run ./tests/e2e/demo down "$work" || true
+      bin=$(tests/e2e/env/tools.sh pulumi pulumi-resource-kubernetes)
+      export E2E_BIN="$bin" KUBECONFIG="$E2E_STATE/kubeconfig" PATH="$bin:$PATH"
+      [ -x "$cache/demo/demo" ] || go build -o "$cache/demo/demo" ./tests/e2e/demo
+      "$cache/demo/demo" down "$work" || true
     fi
     tests/e2e/env/down.sh
     rm -rf "$cache/demo"
     ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
 esac

@@ -4,7 +4,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -24,12 +27,27 @@ import (
 
 const ns = "wso2-apim"
 
-// step runs one numbered step and prints its time, so performance can be followed run to run.
+// step runs one numbered step and prints its time, so performance can be followed run to run;
+// with E2E_TIMINGS set (run.sh sets it) it also appends the time as one JSON line,
+// {"suite","step","seconds","ok","test"}, the suite being E2E_SUITE (default e2e).
 func step(t *testing.T, name string, f func(t *testing.T)) {
 	t.Helper()
 	start := time.Now()
 	ok := t.Run(name, f)
-	fmt.Printf("E2E STEP %-40s %8.1fs %s\n", name, time.Since(start).Seconds(), map[bool]string{true: "ok", false: "FAILED"}[ok])
+	seconds := time.Since(start).Seconds()
+	fmt.Printf("E2E STEP %-40s %8.1fs %s\n", name, seconds, map[bool]string{true: "ok", false: "FAILED"}[ok])
+	if path := os.Getenv("E2E_TIMINGS"); path != "" {
+		suite := os.Getenv("E2E_SUITE")
+		if suite == "" {
+			suite = "e2e"
+		}
+		line, err := json.Marshal(map[string]any{"suite": suite, "step": name, "seconds": math.Round(seconds*1000) / 1000, "ok": ok, "test": t.Name()})
+		require.NoError(t, err)
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		require.NoError(t, err, "E2E_TIMINGS")
+		_, err = f.Write(append(line, '\n'))
+		require.NoError(t, errors.Join(err, f.Close()), "E2E_TIMINGS")
+	}
 	if !ok {
 		t.FailNow()
 	}

@@ -4,10 +4,13 @@
 # Ready). Writes $E2E_STATE/kubeconfig. Stop it with down.sh (the same E2E_STATE).
 #
 #   E2E_STATE=/tmp/wso2-apim-e2e tests/e2e/env/up.sh
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/lib.sh"
 state="${E2E_STATE:?set E2E_STATE to a directory for the control plane state}"
-bin="${E2E_BIN:-$("$here/tools.sh")}"
+ensure_commands openssl curl
+bin="${E2E_BIN:-$("$here/tools.sh" etcd kube-apiserver kube-controller-manager fakekubelet)}"
 api_port="${E2E_API_PORT:-26443}"
 etcd_port="${E2E_ETCD_PORT:-23790}"
 log() { echo "[env $(date +%H:%M:%S)] $*" >&2; }
@@ -21,7 +24,6 @@ done
 
 mkdir -p "$state/certs" "$state/logs"
 : >"$state/pids"
-etcd_bin=$(command -v etcd || echo /usr/bin/etcd)
 
 # start NAME CMD...: runs CMD in the background, logging to logs/NAME.log, pid recorded.
 start() {
@@ -55,7 +57,7 @@ users:
 KC
 
 log "starting etcd on 127.0.0.1:$etcd_port"
-start etcd "$etcd_bin" --name e2e --data-dir "$state/etcd" \
+start etcd "$bin/etcd" --name e2e --data-dir "$state/etcd" \
   --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
   --listen-peer-urls "http://127.0.0.1:$((etcd_port + 10))" --initial-advertise-peer-urls "http://127.0.0.1:$((etcd_port + 10))" \
   --initial-cluster "e2e=http://127.0.0.1:$((etcd_port + 10))" --unsafe-no-fsync
@@ -70,8 +72,14 @@ start kube-apiserver "$bin/kube-apiserver" \
   --service-account-issuer https://kubernetes.default.svc \
   --service-account-key-file "$state/sa.pub" --service-account-signing-key-file "$state/sa.key"
 
+# api PATH: GETs PATH from the API server; fails unless it answers 200.
+api() {
+  curl -sk --max-time 2 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
+    "https://127.0.0.1:$api_port$1" 2>/dev/null | grep -q '^200$'
+}
+
 for i in $(seq 1 120); do
-  if curl -sk --max-time 2 -H "Authorization: Bearer $token" "https://127.0.0.1:$api_port/readyz" 2>/dev/null | grep -q '^ok$'; then
+  if api /readyz; then
     break
   fi
   if [ "$i" = 120 ]; then log "kube-apiserver did not become ready"; tail -30 "$state/logs/kube-apiserver.log" >&2; exit 1; fi
@@ -91,8 +99,7 @@ start fakekubelet "$bin/fakekubelet" --kubeconfig "$state/kubeconfig" --ready-af
 
 # Ready when the node is Ready and the default namespace has its service account.
 for i in $(seq 1 90); do
-  if "$bin/kubectl" --kubeconfig "$state/kubeconfig" get serviceaccount default -n default >/dev/null 2>&1 &&
-     "$bin/kubectl" --kubeconfig "$state/kubeconfig" get node e2e-node >/dev/null 2>&1; then
+  if api /api/v1/namespaces/default/serviceaccounts/default && api /api/v1/nodes/e2e-node; then
     log "control plane ready: export KUBECONFIG=$state/kubeconfig"
     exit 0
   fi
