@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,8 +54,9 @@ func step(t *testing.T, name string, f func(t *testing.T)) {
 	}
 }
 
-// TestLocalStackLifecycle is the suite: up, no-op preview, rolling update, config roll,
-// destroy, and bad config, in that order, on one stack.
+// TestLocalStackLifecycle is the suite: up with no secret set (all generated), no-op preview,
+// rolling update, a user-set secret, config roll, destroy, and bad config, in that order, on
+// one stack.
 func TestLocalStackLifecycle(t *testing.T) {
 	ctx := context.Background()
 	kubeconfig := os.Getenv("KUBECONFIG")
@@ -66,11 +68,24 @@ func TestLocalStackLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	stack := newStack(t, ctx, root)
 
+	var generatedAdmin string
 	step(t, "1-up-from-empty", func(t *testing.T) {
 		res, err := stack.Up(ctx, optup.SuppressProgress())
 		require.NoError(t, err)
 		fmt.Printf("up: %v\n", res.Summary.ResourceChanges)
 		assertObjects(t, k)
+		// No secret was set: each was generated, and is readable as a secret output.
+		admin := res.Outputs["adminPassword"]
+		assert.True(t, admin.Secret, "adminPassword is a secret output")
+		generatedAdmin, _ = admin.Value.(string)
+		assert.Len(t, generatedAdmin, 24)
+		generated, _ := res.Outputs["generatedSecrets"].Value.(map[string]any)
+		assert.True(t, res.Outputs["generatedSecrets"].Secret)
+		for _, key := range []string{"apimAdminPassword", "apimEncryptionKey", "mysqlRootPassword", "mysqlPassword", "analyticsAdminPassword"} {
+			assert.NotEmpty(t, generated[key], key)
+		}
+		assert.Equal(t, generatedAdmin, generated["apimAdminPassword"])
+		assert.Equal(t, generatedAdmin, secretValue(t, k, "apim-cp-credentials", "admin-password"), "the control plane reads the generated password")
 	})
 
 	step(t, "2-preview-is-clean", func(t *testing.T) {
@@ -98,7 +113,24 @@ func TestLocalStackLifecycle(t *testing.T) {
 		assert.NotEqual(t, before.path("metadata", "generation"), after.path("metadata", "generation"))
 	})
 
-	step(t, "4-config-change-rolls-pods", func(t *testing.T) {
+	step(t, "4-generated-secrets-are-kept-and-a-set-one-wins", func(t *testing.T) {
+		// Steps 2 and 3 generated new candidates; the first values stay.
+		outs, err := stack.Outputs(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, generatedAdmin, outs["adminPassword"].Value, "a generated secret is never regenerated")
+		mine := "my-own-Admin-pw-12"
+		require.NoError(t, stack.SetConfig(ctx, "apimAdminPassword", auto.ConfigValue{Value: mine, Secret: true}))
+		res, err := stack.Up(ctx, optup.SuppressProgress())
+		require.NoError(t, err)
+		assert.Equal(t, mine, res.Outputs["adminPassword"].Value)
+		assert.Equal(t, mine, secretValue(t, k, "apim-cp-credentials", "admin-password"), "the user's value wins")
+		_, found := secretData(t, k, "generated-apim-admin-password")
+		assert.False(t, found, "the generated one is no longer kept")
+		_, found = secretData(t, k, "generated-apim-encryption-key")
+		assert.True(t, found, "the others stay")
+	})
+
+	step(t, "5-config-change-rolls-pods", func(t *testing.T) {
 		before := deployment(t, k, "apim-cp")
 		sum := func(o object) any { return o.path("spec", "template", "metadata", "annotations", "checksum/config") }
 		require.NoError(t, stack.SetConfigWithOptions(ctx, "apim.domain",
@@ -118,13 +150,13 @@ func TestLocalStackLifecycle(t *testing.T) {
 		assert.Contains(t, fmt.Sprint(cm.path("data", "deployment.toml")), "am.changed.localtest.me")
 	})
 
-	step(t, "5-destroy-leaves-nothing", func(t *testing.T) {
+	step(t, "6-destroy-leaves-nothing", func(t *testing.T) {
 		_, err := stack.Destroy(ctx, optdestroy.SuppressProgress(), optdestroy.ProgressStreams(os.Stdout))
 		require.NoError(t, err)
 		assertNothingLeft(t, k)
 	})
 
-	step(t, "6-bad-config-creates-nothing", func(t *testing.T) {
+	step(t, "7-bad-config-creates-nothing", func(t *testing.T) {
 		require.NoError(t, stack.SetConfigWithOptions(ctx, "gateway.minReplicas",
 			auto.ConfigValue{Value: "5"}, &auto.ConfigOptions{Path: true}))
 		_, err := stack.Up(ctx, optup.SuppressProgress())
@@ -137,10 +169,10 @@ func TestLocalStackLifecycle(t *testing.T) {
 	})
 }
 
-// newStack opens the local stack in a temporary workspace with the test secrets, and
-// destroys whatever it holds when the test ends, however it ends.
+// newStack opens the local stack in a temporary workspace with no secret set (the platform
+// generates them), and destroys whatever it holds when the test ends, however it ends.
 func newStack(t *testing.T, ctx context.Context, root string) auto.Stack {
-	stack, err := localstack.Open(ctx, root, t.TempDir(), "e2e-only-passphrase", harness.TestSecrets)
+	stack, err := localstack.Open(ctx, root, t.TempDir(), "e2e-only-passphrase", nil)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		if _, err := stack.Destroy(context.Background(), optdestroy.SuppressProgress()); err != nil {
@@ -166,16 +198,17 @@ func assertObjects(t *testing.T, k *kube) {
 		"/api/v1/namespaces": {ns, ns + "-nfs"},
 		"/apis/apps/v1/namespaces/" + ns + "/statefulsets":                    {"mysql"},
 		"/apis/apps/v1/namespaces/" + ns + "/deployments":                     {"apim-cp", "apim-gw", "hello"},
-		"/apis/apps/v1/namespaces/" + ns + "-nfs/deployments":                 {"nfs-server"},
+		"/apis/apps/v1/namespaces/" + ns + "-nfs/deployments":                 {"apim-nfs-server"},
 		"/api/v1/namespaces/" + ns + "/services":                              {"apim-cp", "apim-gw", "hello", "mysql"},
 		"/apis/autoscaling/v2/namespaces/" + ns + "/horizontalpodautoscalers": {"apim-gw"},
 		"/apis/policy/v1/namespaces/" + ns + "/poddisruptionbudgets":          {"apim-cp", "apim-gw", "hello"},
 		"/apis/networking.k8s.io/v1/namespaces/" + ns + "/networkpolicies":    {"apim-cp", "mysql"},
 		"/api/v1/namespaces/" + ns + "/configmaps":                            {"apim-cp-conf", "apim-gw-conf", "mysql-initdb"},
-		"/api/v1/namespaces/" + ns + "/secrets":                               {"apim-cp-credentials", "mysql-credentials"},
-		"/api/v1/namespaces/" + ns + "/persistentvolumeclaims":                {"apim-shared"},
-		"/api/v1/persistentvolumes":                                           {"apim-shared-" + ns},
-		"/apis/networking.k8s.io/v1/namespaces/" + ns + "/ingresses":          {"ingress-management", "ingress-gateway"},
+		"/api/v1/namespaces/" + ns + "/secrets": {"apim-cp-credentials", "mysql-credentials",
+			"generated-apim-admin-password", "generated-apim-encryption-key", "generated-mysql-password"},
+		"/api/v1/namespaces/" + ns + "/persistentvolumeclaims":       {"apim-shared"},
+		"/api/v1/persistentvolumes":                                  {"apim-shared-" + ns},
+		"/apis/networking.k8s.io/v1/namespaces/" + ns + "/ingresses": {"apim-ingress-am", "apim-ingress-gw", "apim-ingress-ws"},
 	}
 	for path, names := range expect {
 		var l list
@@ -211,6 +244,29 @@ func assertObjects(t *testing.T, k *kube) {
 	_, err = k.get("/api/v1/namespaces/"+ns+"/secrets/mysql-credentials", &secret)
 	require.NoError(t, err)
 	assert.NotNil(t, secret.path("data", "password"))
+}
+
+// secretData reads one key-value map of a Secret in the suite's namespace (values decoded).
+func secretData(t *testing.T, k *kube, name string) (map[string]string, bool) {
+	t.Helper()
+	var s object
+	found, err := k.get("/api/v1/namespaces/"+ns+"/secrets/"+name, &s)
+	require.NoError(t, err)
+	out := map[string]string{}
+	data, _ := s.path("data").(map[string]any)
+	for key, v := range data {
+		b, err := base64.StdEncoding.DecodeString(fmt.Sprint(v))
+		require.NoError(t, err)
+		out[key] = string(b)
+	}
+	return out, found
+}
+
+func secretValue(t *testing.T, k *kube, name, key string) string {
+	t.Helper()
+	data, found := secretData(t, k, name)
+	require.True(t, found, "secret %s", name)
+	return data[key]
 }
 
 // assertNothingLeft checks that no object of this project remains.
