@@ -20,13 +20,23 @@ type Args struct {
 	Services []string
 }
 
-// APIs is the component's public face: depend on it (pulumi.DependsOn) from anything that
-// calls one of the APIs.
+// APIs is the component's public face: give WaitFor() to anything that calls one of the
+// APIs.
 type APIs struct {
 	pulumi.ResourceState
 
 	// Services are the enabled APIs, sorted.
 	Services []string
+
+	enabled []pulumi.Resource
+}
+
+// WaitFor makes a resource wait until every API is enabled. It names the Service resources
+// themselves: the Go SDK records a component's children while they register, concurrently,
+// so depending on the component can miss some of them (seen as a Network created before
+// compute.googleapis.com was enabled).
+func (a *APIs) WaitFor() pulumi.ResourceOption {
+	return pulumi.DependsOn(a.enabled)
 }
 
 var serviceRe = regexp.MustCompile(`^[a-z][a-z0-9-]*\.googleapis\.com$`)
@@ -61,14 +71,16 @@ func NewAPIs(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resour
 		return nil, err
 	}
 	for _, s := range services {
-		if _, err := projects.NewService(ctx, name+"-"+strings.TrimSuffix(s, ".googleapis.com"), &projects.ServiceArgs{
+		svc, err := projects.NewService(ctx, name+"-"+strings.TrimSuffix(s, ".googleapis.com"), &projects.ServiceArgs{
 			Project:                  pulumi.String(args.Project),
 			Service:                  pulumi.String(s),
 			DisableOnDestroy:         pulumi.Bool(false),
 			DisableDependentServices: pulumi.Bool(false),
-		}, pulumi.Parent(a)); err != nil {
+		}, pulumi.Parent(a))
+		if err != nil {
 			return nil, err
 		}
+		a.enabled = append(a.enabled, svc)
 	}
 	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{"services": pulumi.ToStringArray(services)}); err != nil {
 		return nil, err

@@ -51,7 +51,7 @@ func (b *builder) withClouds() []pulumi.ResourceOption {
 
 // afterAPIs makes what calls a Google Cloud API wait until the project has it enabled.
 func (b *builder) afterAPIs() pulumi.ResourceOption {
-	return pulumi.DependsOn([]pulumi.Resource{b.apis})
+	return b.apis.WaitFor()
 }
 
 // Services are the Google Cloud APIs a platform of these args calls: compute and container
