@@ -54,6 +54,7 @@ func TestOpenSearchAnalytics(t *testing.T) {
 		typeService + " apim-analytics", typeService + " apim-analytics-headless", typeStatefulSet + " apim-analytics",
 		typePDB + " apim-analytics", typeNetPol + " apim-analytics",
 		typeDeployment + " apim-analytics-dashboards", typeService + " apim-analytics-dashboards", typePDB + " apim-analytics-dashboards",
+		typeNetPol + " apim-analytics-dashboards",
 	}), children(g, "wso2apim:analytics:Analytics"))
 	assert.Equal(t, "opensearch-headless", g.Find(typeService, "apim-analytics-headless").Get("metadata.name"), "Kubernetes names stay short and fixed")
 

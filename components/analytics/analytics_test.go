@@ -97,7 +97,7 @@ func TestAnalyticsAlone(t *testing.T) {
 	assert.ElementsMatch(t, []string{
 		typeSecret + " an-credentials", typeConfigMap + " an-shipper",
 		typeService + " an", typeService + " an-headless", typeStatefulSet + " an", typePDB + " an", typeNetPol + " an",
-		typeDeployment + " an-dashboards", typeService + " an-dashboards", typePDB + " an-dashboards",
+		typeDeployment + " an-dashboards", typeService + " an-dashboards", typePDB + " an-dashboards", typeNetPol + " an-dashboards",
 	}, children(t, g))
 
 	assert.Equal(t, "https://opensearch:9200", an.Endpoint)
@@ -127,8 +127,8 @@ func TestAnalyticsAlone(t *testing.T) {
 	assert.Nil(t, sts.Get("spec.volumeClaimTemplates.0.spec.storageClassName"))
 	c := "spec.template.spec.containers.0"
 	assert.Equal(t, "opensearchproject/opensearch:2.19.1", sts.Get(c+".image"))
-	assert.Equal(t, map[string]any{"cpu": "500m", "memory": "2Gi"}, sts.Get(c+".resources.requests"))
-	assert.Equal(t, map[string]any{"cpu": "2", "memory": "2Gi"}, sts.Get(c+".resources.limits"))
+	assert.Equal(t, map[string]any{"cpu": "500m", "memory": "2Gi", "ephemeral-storage": "512Mi"}, sts.Get(c+".resources.requests"))
+	assert.Equal(t, map[string]any{"cpu": "2", "memory": "2Gi", "ephemeral-storage": "2Gi"}, sts.Get(c+".resources.limits"))
 	e := env(t, sts, c)
 	assert.Equal(t, "-Xms1024m -Xmx1024m", e["OPENSEARCH_JAVA_OPTS"], "default heap")
 	assert.Equal(t, "single-node", e["discovery.type"])
@@ -148,6 +148,19 @@ func TestAnalyticsAlone(t *testing.T) {
 		np.Get("spec.ingress.0.from"), "no shippers given: only Dashboards reaches the HTTP API")
 	assert.Equal(t, 9200.0, np.Get("spec.ingress.0.ports.0.port"))
 	assert.Equal(t, 9300.0, np.Get("spec.ingress.1.ports.0.port"))
+	assert.Equal(t, []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{
+		"app.kubernetes.io/name": "opensearch", "app.kubernetes.io/component": "analytics-store"}}}},
+		np.Get("spec.egress.0.to"), "the nodes call each other only")
+	assert.Len(t, np.Get("spec.egress"), 1)
+
+	dnp := g.Find(typeNetPol, "an-dashboards")
+	assert.Equal(t, "opensearch-dashboards", dnp.Get("metadata.name"))
+	assert.Equal(t, []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{}}}},
+		dnp.Get("spec.ingress.0.from"), "no clients given: the namespace's pods")
+	assert.Equal(t, 5601.0, dnp.Get("spec.ingress.0.ports.0.port"))
+	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "opensearch", "app.kubernetes.io/component": "analytics-store"},
+		dnp.Get("spec.egress.0.to.0.podSelector.matchLabels"))
+	assert.Equal(t, 9200.0, dnp.Get("spec.egress.0.ports.0.port"))
 
 	dash := g.Find(typeDeployment, "an-dashboards")
 	assert.False(t, dash.Protect)
@@ -170,6 +183,7 @@ func TestClusterOfThree(t *testing.T) {
 	a.Protect = boolp(false)
 	a.ShipperClients = []map[string]string{{"app": "gw"}}
 	a.DashboardsServiceAnnotations = map[string]string{"cloud.google.com/neg": `{"ingress":true}`}
+	a.DashboardsClients = []kube.Peer{{CIDR: "35.191.0.0/16"}}
 	g, an := run(t, a)
 	assert.Equal(t, "https://logs:9200", an.Endpoint)
 	sts := g.Find(typeStatefulSet, "an")
@@ -185,6 +199,8 @@ func TestClusterOfThree(t *testing.T) {
 	assert.Len(t, g.Find(typeNetPol, "an").Get("spec.ingress.0.from"), 2, "Dashboards and the shipper clients")
 	assert.Equal(t, map[string]any{"app": "gw"}, g.Find(typeNetPol, "an").Get("spec.ingress.0.from.1.podSelector.matchLabels"))
 	assert.Equal(t, `{"ingress":true}`, g.Find(typeService, "an-dashboards").Get("metadata.annotations[cloud.google.com/neg]"))
+	assert.Equal(t, []any{map[string]any{"ipBlock": map[string]any{"cidr": "35.191.0.0/16"}}},
+		g.Find(typeNetPol, "an-dashboards").Get("spec.ingress.0.from"), "the clients given replace the namespace")
 }
 
 // The sidecar a gateway runs, rendered in a pod of the caller's.
@@ -221,7 +237,9 @@ func TestShipperSidecar(t *testing.T) {
 		map[string]any{"name": "shipper-conf", "mountPath": "/fluent-bit/etc/conf", "readOnly": true},
 		map[string]any{"name": "shipper-state", "mountPath": "/state"},
 	}, pod.Get(c+".volumeMounts"))
-	assert.Equal(t, map[string]any{"cpu": "500m", "memory": "256Mi"}, pod.Get(c+".resources.limits"))
+	assert.Equal(t, map[string]any{"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "256Mi"}, pod.Get(c+".resources.limits"))
+	assert.Equal(t, "/api/v1/health", pod.Get(c+".readinessProbe.httpGet.path"), "ready while its outputs work")
+	assert.Equal(t, "/", pod.Get(c+".livenessProbe.httpGet.path"), "alive while it answers: a failing output is no reason to restart")
 	assert.Equal(t, "opensearch-shipper", pod.Get("spec.volumes.1.configMap.name"))
 	assert.Equal(t, "shipper-state", pod.Get("spec.volumes.2.name"))
 }
@@ -288,7 +306,8 @@ func TestWithDefaults(t *testing.T) {
 	assert.Equal(t, "opensearchproject/opensearch-dashboards:2.19.1", a.DashboardsImage)
 	assert.Equal(t, "fluent/fluent-bit:3.2.2", a.ShipperImage)
 	assert.Equal(t, "20Gi", a.StorageSize)
-	assert.Equal(t, kube.Resources{Requests: kube.Compute{CPU: "500m", Memory: "2Gi"}, Limits: kube.Compute{CPU: "2", Memory: "2Gi"}}, a.Resources)
+	assert.Equal(t, kube.Resources{Requests: kube.Compute{CPU: "500m", Memory: "2Gi", EphemeralStorage: "512Mi"},
+		Limits: kube.Compute{CPU: "2", Memory: "2Gi", EphemeralStorage: "2Gi"}}, a.Resources)
 	assert.Equal(t, 1024, a.HeapMB)
 	require.NotNil(t, a.Protect)
 	assert.True(t, *a.Protect)

@@ -40,7 +40,8 @@ type Args struct {
 	// StorageSize per node. Defaults to 20Gi. StorageClass defaults to the cluster's.
 	StorageSize  string `json:"storageSize"`
 	StorageClass string `json:"storageClass"`
-	// Resources per OpenSearch node. Default to requests 500m/2Gi, limits 2/2Gi.
+	// Resources per OpenSearch node. Default to requests 500m/2Gi, limits 2/2Gi; ephemeral
+	// storage (logs; the data has its volume) 512Mi, up to 2Gi.
 	Resources kube.Resources `json:"resources"`
 	// HeapMB of OpenSearch, at most 75% of the memory limit (OpenSearch wants about half).
 	// Defaults to 1024.
@@ -50,6 +51,9 @@ type Args struct {
 	ShipperClients []map[string]string `json:"-"`
 	// Protect guards the StatefulSet. Defaults to true.
 	Protect *bool `json:"protect"`
+	// DashboardsClients may reach Dashboards (the load balancer or the ingress controller).
+	// Empty: the pods of the namespace.
+	DashboardsClients []kube.Peer `json:"-"`
 	// DashboardsServiceAnnotations are put on the Dashboards Service (e.g. for a load
 	// balancer, see ingress.HTTPServiceAnnotations).
 	DashboardsServiceAnnotations map[string]string `json:"-"`
@@ -80,7 +84,11 @@ func (a Args) Validate(key string) validate.Problems {
 }
 
 // DashboardsResources are what OpenSearch Dashboards requests and may use.
-var DashboardsResources = kube.Resources{Requests: kube.Compute{CPU: "100m", Memory: "512Mi"}, Limits: kube.Compute{CPU: "1", Memory: "1Gi"}}
+var DashboardsResources = kube.Resources{Requests: kube.Compute{CPU: "100m", Memory: "512Mi", EphemeralStorage: "256Mi"},
+	Limits: kube.Compute{CPU: "1", Memory: "1Gi", EphemeralStorage: "1Gi"}}
+
+// HTTPPort is OpenSearch's REST API (HTTPS), where the shippers write.
+const HTTPPort = 9200
 
 // DashboardsPort is where OpenSearch Dashboards listens (plain HTTP).
 const DashboardsPort = 5601
@@ -106,8 +114,8 @@ func (a Args) WithDefaults() Args {
 		a.StorageSize = "20Gi"
 	}
 	a.Resources = a.Resources.WithDefaults(kube.Resources{
-		Requests: kube.Compute{CPU: "500m", Memory: "2Gi"},
-		Limits:   kube.Compute{CPU: "2", Memory: "2Gi"},
+		Requests: kube.Compute{CPU: "500m", Memory: "2Gi", EphemeralStorage: "512Mi"},
+		Limits:   kube.Compute{CPU: "2", Memory: "2Gi", EphemeralStorage: "2Gi"},
 	})
 	if a.HeapMB == 0 {
 		a.HeapMB = 1024

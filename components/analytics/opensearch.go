@@ -7,14 +7,13 @@ import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
 )
 
 const (
-	httpPort       = 9200
+	httpPort       = HTTPPort
 	transportPort  = 9300
 	dashboardsPort = DashboardsPort
 	opensearchUID  = 1000
@@ -142,11 +141,13 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 					AutomountServiceAccountToken: pulumi.Bool(false),
 					Affinity:                     kube.SpreadAffinity(selector),
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{
-						Name:            pulumi.String("opensearch"),
-						Image:           pulumi.String(a.Image),
-						Env:             env,
-						Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(httpPort)}, corev1.ContainerPortArgs{Name: pulumi.String("transport"), ContainerPort: pulumi.Int(transportPort)}},
-						Resources:       a.Resources.Args(),
+						Name:      pulumi.String("opensearch"),
+						Image:     pulumi.String(a.Image),
+						Env:       env,
+						Ports:     corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(httpPort)}, corev1.ContainerPortArgs{Name: pulumi.String("transport"), ContainerPort: pulumi.Int(transportPort)}},
+						Resources: a.Resources.Args(),
+						// Not read-only: the image writes its demo TLS certificates and security
+						// configuration into its config directory at first start.
 						SecurityContext: kube.ContainerSecurity(opensearchUID, false),
 						StartupProbe:    &corev1.ProbeArgs{TcpSocket: tcp(httpPort), PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(30)},
 						ReadinessProbe:  &corev1.ProbeArgs{TcpSocket: tcp(httpPort), PeriodSeconds: pulumi.Int(10)},
@@ -169,29 +170,16 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		return nil, err
 	}
 
-	// Only the shippers and Dashboards reach the HTTP API; only the nodes reach transport.
-	clients := append([]map[string]string{dashSelector}, a.ShipperClients...)
-	var peers networkingv1.NetworkPolicyPeerArray
-	for _, c := range clients {
-		peers = append(peers, networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(c)}})
+	// Only the shippers and Dashboards reach the HTTP API; only the nodes reach transport;
+	// the nodes call nothing but each other.
+	clients := []kube.Peer{{Pods: dashSelector}}
+	for _, c := range a.ShipperClients {
+		clients = append(clients, kube.Peer{Pods: c})
 	}
-	port := func(p int) networkingv1.NetworkPolicyPortArray {
-		return networkingv1.NetworkPolicyPortArray{networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)}}
-	}
-	if _, err := networkingv1.NewNetworkPolicy(ctx, name, &networkingv1.NetworkPolicyArgs{
-		Metadata: meta(a.Name, labels),
-		Spec: &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-			Ingress: networkingv1.NetworkPolicyIngressRuleArray{
-				networkingv1.NetworkPolicyIngressRuleArgs{From: peers, Ports: port(httpPort)},
-				networkingv1.NetworkPolicyIngressRuleArgs{
-					From:  networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)}}},
-					Ports: port(transportPort),
-				},
-			},
-		},
-	}, parent); err != nil {
+	nodes := []kube.Peer{{Pods: selector}}
+	if err := kube.NewPolicy(ctx, name, meta(a.Name, labels), selector,
+		[]kube.Rule{{Peers: clients, Ports: kube.TCP(httpPort)}, {Peers: nodes, Ports: kube.TCP(transportPort)}},
+		[]kube.Rule{{Peers: nodes, Ports: kube.TCP(httpPort, transportPort)}}, parent); err != nil {
 		return nil, err
 	}
 
@@ -229,12 +217,17 @@ func newDashboards(ctx *pulumi.Context, name string, a Args, an *Analytics, sele
 							corev1.EnvVarArgs{Name: pulumi.String("OPENSEARCH_USERNAME"), Value: pulumi.String("admin")},
 							kube.SecretEnv("OPENSEARCH_PASSWORD", an.Credentials),
 						},
-						Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(dashboardsPort)}},
-						Resources:       DashboardsResources.Args(),
+						Ports:     corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(dashboardsPort)}},
+						Resources: DashboardsResources.Args(),
+						// Not read-only: Dashboards writes its optimizer bundles and data next
+						// to its install.
 						SecurityContext: kube.ContainerSecurity(opensearchUID, false),
 						StartupProbe:    &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(30)},
-						ReadinessProbe:  &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(10)},
-						LivenessProbe:   &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(20)},
+						// Ready when the login page renders (the server is up and reached
+						// OpenSearch); alive while it listens.
+						ReadinessProbe: &corev1.ProbeArgs{HttpGet: &corev1.HTTPGetActionArgs{Path: pulumi.String("/app/login"), Port: pulumi.Int(dashboardsPort)},
+							PeriodSeconds: pulumi.Int(10), TimeoutSeconds: pulumi.Int(5)},
+						LivenessProbe: &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(20), FailureThreshold: pulumi.Int(3)},
 					}},
 				},
 			},
@@ -245,6 +238,16 @@ func newDashboards(ctx *pulumi.Context, name string, a Args, an *Analytics, sele
 	svcMeta := meta(an.DashboardsService, labels)
 	if len(a.DashboardsServiceAnnotations) > 0 {
 		svcMeta.Annotations = pulumi.ToStringMap(a.DashboardsServiceAnnotations)
+	}
+	// In: the clients given (the load balancer or the ingress controller); out: OpenSearch.
+	clients := a.DashboardsClients
+	if len(clients) == 0 {
+		clients = []kube.Peer{{}}
+	}
+	if err := kube.NewPolicy(ctx, name+"-dashboards", meta(an.DashboardsService, labels), selector,
+		[]kube.Rule{{Peers: clients, Ports: kube.TCP(dashboardsPort)}},
+		[]kube.Rule{{Peers: []kube.Peer{{Pods: kube.Selector(a.Name, "analytics-store")}}, Ports: kube.TCP(httpPort)}}, opts...); err != nil {
+		return err
 	}
 	if _, err := corev1.NewService(ctx, name+"-dashboards", &corev1.ServiceArgs{
 		Metadata: svcMeta,

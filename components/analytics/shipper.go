@@ -97,12 +97,16 @@ const shipperParsers = `[PARSER]
 `
 
 // ShipperResources are what the shipper sidecar requests and may use.
-var ShipperResources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi"}, Limits: kube.Compute{CPU: "500m", Memory: "256Mi"}}
+var ShipperResources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi", EphemeralStorage: "32Mi"},
+	Limits: kube.Compute{CPU: "500m", Memory: "256Mi", EphemeralStorage: "256Mi"}}
 
 // ShipperSidecar is the Fluent Bit container a gateway pod runs beside API Manager. It reads
 // the logs volume the gateway writes (see apim.Workload.LogsVolume) at ShipperLogsDir.
 func ShipperSidecar(a *Analytics, logsVolume string) corev1.ContainerArgs {
+	// Ready when Fluent Bit reports its pipeline healthy (no failing outputs); alive while its
+	// HTTP server answers at all.
 	health := &corev1.HTTPGetActionArgs{Path: pulumi.String("/api/v1/health"), Port: pulumi.Int(shipperHealthPort)}
+	alive := &corev1.HTTPGetActionArgs{Path: pulumi.String("/"), Port: pulumi.Int(shipperHealthPort)}
 	return corev1.ContainerArgs{
 		Name:  pulumi.String("analytics-shipper"),
 		Image: pulumi.String(a.ShipperImage),
@@ -113,7 +117,7 @@ func ShipperSidecar(a *Analytics, logsVolume string) corev1.ContainerArgs {
 		SecurityContext: kube.ContainerSecurity(10001, true),
 		Resources:       ShipperResources.Args(),
 		ReadinessProbe:  &corev1.ProbeArgs{HttpGet: health, PeriodSeconds: pulumi.Int(10)},
-		LivenessProbe:   &corev1.ProbeArgs{HttpGet: health, PeriodSeconds: pulumi.Int(20)},
+		LivenessProbe:   &corev1.ProbeArgs{HttpGet: alive, PeriodSeconds: pulumi.Int(20)},
 		VolumeMounts: corev1.VolumeMountArray{
 			corev1.VolumeMountArgs{Name: pulumi.String(logsVolume), MountPath: pulumi.String(ShipperLogsDir), ReadOnly: pulumi.Bool(true)},
 			corev1.VolumeMountArgs{Name: pulumi.String("shipper-conf"), MountPath: pulumi.String("/fluent-bit/etc/conf"), ReadOnly: pulumi.Bool(true)},
@@ -126,6 +130,6 @@ func ShipperSidecar(a *Analytics, logsVolume string) corev1.ContainerArgs {
 func ShipperVolumes(a *Analytics) []corev1.VolumeArgs {
 	return []corev1.VolumeArgs{
 		corev1.VolumeArgs{Name: pulumi.String("shipper-conf"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(a.ShipperConfigMap)}},
-		corev1.VolumeArgs{Name: pulumi.String("shipper-state"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+		corev1.VolumeArgs{Name: pulumi.String("shipper-state"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("64Mi")}},
 	}
 }

@@ -141,7 +141,7 @@ type Workload struct {
 	// pinned by digest or its tag does not start with a version.
 	ServerHome string `json:"serverHome"`
 	// Resources default to the 2019 article's numbers, which match WSO2's chart today:
-	// requests 2 CPU / 2Gi, limits 3 CPU / 3Gi.
+	// requests 2 CPU / 2Gi, limits 3 CPU / 3Gi; ephemeral storage 1Gi, up to 4Gi.
 	Resources kube.Resources `json:"resources"`
 	// HeapMB is the JVM heap (-Xms and -Xmx), at least 512 and at most 75% of the memory
 	// limit. Defaults to 2048, two thirds of the default 3Gi limit; the rest is metaspace,
@@ -169,6 +169,13 @@ type Workload struct {
 	// Sidecars run beside API Manager in each pod; ExtraVolumes are the volumes they need.
 	Sidecars     []corev1.ContainerArgs `json:"-"`
 	ExtraVolumes []corev1.VolumeArgs    `json:"-"`
+	// Clients may reach the public ports (the portals, the gateway's listeners), e.g. the
+	// load balancer or the ingress controller. Empty: the pods of the namespace. The
+	// workloads' own traffic (gateways to the control plane and back) is always allowed.
+	Clients []kube.Peer `json:"-"`
+	// Egress is what the pods may call besides each other and DNS: MySQL, backends,
+	// analytics. Nil allows nothing more.
+	Egress []kube.Rule `json:"-"`
 }
 
 // Shared is what a control plane and its gateways must agree on; the caller sets it, config
@@ -260,6 +267,14 @@ func ServerHomeFor(image, product string) string {
 	return homeRoot + "/" + product + "-" + version
 }
 
+// clients are the peers of the public ports.
+func (w Workload) clients() []kube.Peer {
+	if len(w.Clients) == 0 {
+		return []kube.Peer{{}}
+	}
+	return w.Clients
+}
+
 func (w Workload) withDefaults(name, product string) Workload {
 	if w.Name == "" {
 		w.Name = name
@@ -270,9 +285,11 @@ func (w Workload) withDefaults(name, product string) Workload {
 	if w.ServerHome == "" {
 		w.ServerHome = ServerHomeFor(w.Image, product)
 	}
+	// Ephemeral storage: the server writes logs, tmp/ and its rendered configuration to the
+	// node's disk (the image's layer); GKE evicts a pod past its limit.
 	w.Resources = w.Resources.WithDefaults(kube.Resources{
-		Requests: kube.Compute{CPU: "2", Memory: "2Gi"},
-		Limits:   kube.Compute{CPU: "3", Memory: "3Gi"},
+		Requests: kube.Compute{CPU: "2", Memory: "2Gi", EphemeralStorage: "1Gi"},
+		Limits:   kube.Compute{CPU: "3", Memory: "3Gi", EphemeralStorage: "4Gi"},
 	})
 	if w.HeapMB == 0 {
 		w.HeapMB = 2048

@@ -176,8 +176,8 @@ func assertWorkload(t *testing.T, g *harness.Graph, rname, name, image, toml str
 	assert.True(t, g.DependsOn(dep, cm))
 	c := "spec.template.spec.containers.0"
 	assert.Equal(t, image, dep.Get(c+".image"))
-	assert.Equal(t, map[string]any{"cpu": "2", "memory": "2Gi"}, dep.Get(c+".resources.requests"), "the article's numbers")
-	assert.Equal(t, map[string]any{"cpu": "3", "memory": "3Gi"}, dep.Get(c+".resources.limits"))
+	assert.Equal(t, map[string]any{"cpu": "2", "memory": "2Gi", "ephemeral-storage": "1Gi"}, dep.Get(c+".resources.requests"), "the article's numbers")
+	assert.Equal(t, map[string]any{"cpu": "3", "memory": "3Gi", "ephemeral-storage": "4Gi"}, dep.Get(c+".resources.limits"))
 	assert.Equal(t, 9443.0, dep.Get(c+".startupProbe.tcpSocket.port"))
 	assert.Equal(t, "/services/Version", dep.Get(c+".livenessProbe.httpGet.path"))
 	assert.Equal(t, "/api/am/gateway/v2/server-startup-healthcheck", dep.Get(c+".readinessProbe.httpGet.path"))
@@ -245,13 +245,20 @@ func TestControlPlaneAlone(t *testing.T) {
 	assert.Contains(t, cp.TOML, `service_url = "https://apim-gw:9443/services/"`, "default gateway Service")
 
 	np := g.Find(typeNetPol, "cp")
-	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "apim-gw", "app.kubernetes.io/component": "gateway"},
-		np.Get("spec.ingress.0.from.0.podSelector.matchLabels"), "only the default gateway reaches the control ports")
+	assert.Equal(t, []any{"Ingress", "Egress"}, np.Get("spec.policyTypes"))
 	assert.Equal(t, []any{
-		map[string]any{"protocol": "TCP", "port": 9611.0}, map[string]any{"protocol": "TCP", "port": 9711.0}, map[string]any{"protocol": "TCP", "port": 5672.0},
-	}, np.Get("spec.ingress.0.ports"))
-	assert.Nil(t, np.Get("spec.ingress.1.from"), "the HTTPS ports stay open to ingress and users")
-	assert.Len(t, np.Get("spec.ingress.1.ports"), 4)
+		map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "apim-cp", "app.kubernetes.io/component": "control-plane"}}},
+		map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "apim-gw", "app.kubernetes.io/component": "gateway"}}},
+	}, np.Get("spec.ingress.0.from"), "only itself and the default gateway reach the control ports")
+	assert.Equal(t, []any{9443.0, 9611.0, 9711.0, 5672.0}, ports(np.Get("spec.ingress.0.ports")))
+	assert.Equal(t, []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{}}}},
+		np.Get("spec.ingress.1.from"), "no clients given: the portals are open to the namespace's pods")
+	assert.Equal(t, []any{9443.0}, ports(np.Get("spec.ingress.1.ports")))
+	assert.Len(t, np.Get("spec.ingress"), 2)
+	assert.Equal(t, []any{9443.0}, ports(np.Get("spec.egress.1.ports")), "APIs are deployed to the gateways")
+	assert.Equal(t, []any{map[string]any{"ipBlock": map[string]any{"cidr": "0.0.0.0/0"}}}, np.Get("spec.egress.2.to"))
+	assert.Equal(t, []any{443.0}, ports(np.Get("spec.egress.2.ports")), "Maven Central over HTTPS, for the JDBC driver")
+	assert.Len(t, np.Get("spec.egress"), 3, "nothing else without Egress")
 }
 
 func TestControlPlaneWithExistingCredentialsCreatesNoSecret(t *testing.T) {
@@ -296,7 +303,7 @@ func TestControlPlaneArgsAreApplied(t *testing.T) {
 	assert.Equal(t, strings.Repeat("ab", 32), ie["JDBC_DRIVER_SHA256"])
 	assert.Equal(t, "mirror.local/busybox:1", dep.Get("spec.template.spec.initContainers.0.image"))
 	assert.Equal(t, `{"ingress":true}`, g.Find(typeService, "cp").Get("metadata.annotations[cloud.google.com/neg]"))
-	assert.Equal(t, map[string]any{"role": "gw"}, g.Find(typeNetPol, "cp").Get("spec.ingress.0.from.0.podSelector.matchLabels"))
+	assert.Equal(t, map[string]any{"role": "gw"}, g.Find(typeNetPol, "cp").Get("spec.ingress.0.from.1.podSelector.matchLabels"))
 	assert.Contains(t, cp.TOML, `service_url = "https://apis-gw:9443/services/"`)
 }
 
@@ -325,7 +332,7 @@ func TestControlPlaneRefusesCredentialsTogetherWithValues(t *testing.T) {
 func TestGatewayAlone(t *testing.T) {
 	g, gw := runGateway(t, aloneGateway())
 	assert.ElementsMatch(t, []string{
-		typeConfigMap + " gw-conf", typeService + " gw", typeDeployment + " gw", typePDB + " gw", typeHPA + " gw",
+		typeConfigMap + " gw-conf", typeService + " gw", typeDeployment + " gw", typePDB + " gw", typeHPA + " gw", typeNetPol + " gw",
 	}, children(t, g, typeGateway), "no Secret: the control plane's credentials are used")
 	assert.Equal(t, "apim-gw", gw.Service, "default name")
 
@@ -348,6 +355,17 @@ func TestGatewayAlone(t *testing.T) {
 	assert.Equal(t, "cpu", hpa.Get("spec.metrics.0.resource.name"))
 	assert.Equal(t, 300.0, hpa.Get("spec.behavior.scaleDown.stabilizationWindowSeconds"))
 	assert.Equal(t, 0.0, hpa.Get("spec.behavior.scaleUp.stabilizationWindowSeconds"))
+
+	np := g.Find(typeNetPol, "gw")
+	cpPods := []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "apim-cp", "app.kubernetes.io/component": "control-plane"}}}}
+	assert.Equal(t, cpPods, np.Get("spec.ingress.0.from"), "the control plane deploys APIs on the admin port")
+	assert.Equal(t, []any{9443.0}, ports(np.Get("spec.ingress.0.ports")))
+	assert.Equal(t, []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{}}}}, np.Get("spec.ingress.1.from"))
+	assert.Equal(t, []any{9443.0, 8243.0, 8280.0, 9099.0, 8099.0, 9021.0, 8021.0}, ports(np.Get("spec.ingress.1.ports")), "every listener")
+	assert.Equal(t, cpPods, np.Get("spec.egress.0.to"))
+	assert.Equal(t, []any{9443.0, 9611.0, 9711.0, 5672.0}, ports(np.Get("spec.egress.0.ports")), "key manager, traffic manager, event hub")
+	assert.Equal(t, []any{443.0}, ports(np.Get("spec.egress.1.ports")), "the JDBC driver")
+	assert.Len(t, np.Get("spec.egress"), 2)
 }
 
 func TestGatewayArgsAreApplied(t *testing.T) {
@@ -356,6 +374,9 @@ func TestGatewayArgsAreApplied(t *testing.T) {
 	a.MinReplicas, a.MaxReplicas, a.CPUTargetPercent, a.ScaleDownStabilizationSeconds = 2, 10, 60, intp(0)
 	a.Analytics = apim.Analytics{Type: "moesif", MoesifKey: kube.SecretRef{Name: "apim-cp-credentials", Key: apim.MoesifSecretKey}}
 	a.LogsVolume = "logs"
+	a.Clients = []kube.Peer{{CIDR: "35.191.0.0/16"}}
+	a.Egress = []kube.Rule{{Peers: []kube.Peer{{Pods: map[string]string{"app": "echo"}}}, Ports: kube.TCP(5678)}}
+	a.JDBCDriver.URL = "http://mirror.internal:8080/cj.jar"
 	g, gw := runGateway(t, a)
 	assert.Equal(t, "apis-gw", gw.Service)
 	hpa := g.Find(typeHPA, "gw")
@@ -369,6 +390,12 @@ func TestGatewayArgsAreApplied(t *testing.T) {
 	mounts, _ := dep.Get("spec.template.spec.containers.0.volumeMounts").([]any)
 	assert.Contains(t, mounts, map[string]any{"name": "logs", "mountPath": "/home/wso2carbon/wso2am-universal-gw-4.7.0/repository/logs"})
 	assert.Contains(t, gw.TOML, `event_listening_endpoints = ["tcp://apis-cp:5672"]`)
+
+	np := g.Find(typeNetPol, "gw")
+	assert.Equal(t, []any{map[string]any{"ipBlock": map[string]any{"cidr": "35.191.0.0/16"}}}, np.Get("spec.ingress.1.from"), "the clients given")
+	assert.Equal(t, "apis-cp", np.Get("spec.egress.0.to.0.podSelector.matchLabels[app.kubernetes.io/name]"))
+	assert.Equal(t, []any{8080.0}, ports(np.Get("spec.egress.1.ports")), "the mirror's port")
+	assert.Equal(t, []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app": "echo"}}}}, np.Get("spec.egress.2.to"), "Egress is added")
 }
 
 // refused runs create without any provider and returns its own error: nothing may be
@@ -596,7 +623,8 @@ func TestControlPlaneWithDefaults(t *testing.T) {
 	assert.Equal(t, "apim-cp", a.Name)
 	assert.Equal(t, "wso2/wso2am:4.7.0", a.Image)
 	assert.Equal(t, "/home/wso2carbon/wso2am-4.7.0", a.ServerHome)
-	assert.Equal(t, kube.Resources{Requests: kube.Compute{CPU: "2", Memory: "2Gi"}, Limits: kube.Compute{CPU: "3", Memory: "3Gi"}}, a.Resources)
+	assert.Equal(t, kube.Resources{Requests: kube.Compute{CPU: "2", Memory: "2Gi", EphemeralStorage: "1Gi"},
+		Limits: kube.Compute{CPU: "3", Memory: "3Gi", EphemeralStorage: "4Gi"}}, a.Resources)
 	assert.Equal(t, 2048, a.HeapMB)
 	assert.Equal(t, 30, *a.MinReadySeconds)
 	assert.Equal(t, "admin", a.AdminUsername)
@@ -628,4 +656,13 @@ func TestSharedEndpoints(t *testing.T) {
 	assert.Equal(t, "wss://ws.example.com", s.WSSEndpoint())
 	assert.Equal(t, "http://hooks.example.com", s.WebSubHTTPEndpoint())
 	assert.Equal(t, "https://hooks.example.com", s.WebSubHTTPSEndpoint())
+}
+
+// ports lists the port numbers of a NetworkPolicy rule's ports.
+func ports(v any) []any {
+	var out []any
+	for _, p := range v.([]any) {
+		out = append(out, p.(map[string]any)["port"])
+	}
+	return out
 }

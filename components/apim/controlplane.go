@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
@@ -74,29 +72,22 @@ func NewControlPlane(ctx *pulumi.Context, name string, args *ControlPlaneArgs, o
 		return nil, err
 	}
 
-	// The event hub and traffic manager ports carry admin-authenticated control traffic:
-	// only gateways may reach them. The HTTPS ports stay open for ingress and users.
-	port := func(p int) networkingv1.NetworkPolicyPortArgs {
-		return networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)}
+	// The event hub and traffic manager ports carry admin-authenticated control traffic: only
+	// gateways reach them (and the server itself, through its Service). The portals' port is
+	// for the clients (load balancer, ingress controller) and the gateways.
+	self, gateways := []kube.Peer{{Pods: s.selector()}}, []kube.Peer{{Pods: a.GatewaySelector}}
+	control := kube.TCP(PortHTTPS, PortThrottle, PortThrottleSSL, PortEventHub)
+	ingress := []kube.Rule{
+		{Peers: append(self, gateways...), Ports: control},
+		{Peers: a.clients(), Ports: kube.TCP(PortHTTPS)},
 	}
-	if _, err := networkingv1.NewNetworkPolicy(ctx, name, &networkingv1.NetworkPolicyArgs{
-		Metadata: s.meta(a.Name),
-		Spec: &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(s.selector())},
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-			Ingress: networkingv1.NetworkPolicyIngressRuleArray{
-				networkingv1.NetworkPolicyIngressRuleArgs{
-					From: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
-						PodSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(a.GatewaySelector)},
-					}},
-					Ports: networkingv1.NetworkPolicyPortArray{port(PortThrottle), port(PortThrottleSSL), port(PortEventHub)},
-				},
-				networkingv1.NetworkPolicyIngressRuleArgs{
-					Ports: networkingv1.NetworkPolicyPortArray{port(PortHTTPS), port(PortHTTP), port(PortGatewayHTTPS), port(PortGatewayHTTP)},
-				},
-			},
-		},
-	}, parent); err != nil {
+	egress := append([]kube.Rule{
+		{Peers: self, Ports: control},
+		// APIs are deployed to the gateways' admin service.
+		{Peers: gateways, Ports: kube.TCP(PortHTTPS)},
+		a.JDBCDriver.egress(),
+	}, a.Egress...)
+	if err := kube.NewPolicy(ctx, name, s.meta(a.Name), s.selector(), ingress, egress, parent); err != nil {
 		return nil, err
 	}
 

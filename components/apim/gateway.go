@@ -5,6 +5,8 @@ import (
 
 	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/kube"
 )
 
 // Gateway is the component's public face.
@@ -78,6 +80,21 @@ func NewGateway(ctx *pulumi.Context, name string, args *GatewayArgs, opts ...pul
 			},
 		},
 	}, parent); err != nil {
+		return nil, err
+	}
+
+	// In: the control plane deploys APIs on the admin port; clients (the load balancer or the
+	// ingress controller, whose health checks use the admin port too) reach the listeners.
+	// Out: the control plane's event hub, traffic manager and key manager, the JDBC driver's
+	// server, plus a.Egress.
+	cp := []kube.Peer{{Pods: kube.Selector(a.ControlPlaneService, ComponentControlPlane)}}
+	listeners := kube.TCP(PortHTTPS, PortGatewayHTTPS, PortGatewayHTTP, PortWebSocket, PortWebSocketSecure, PortWebSub, PortWebSubSecure)
+	ingress := []kube.Rule{{Peers: cp, Ports: kube.TCP(PortHTTPS)}, {Peers: a.clients(), Ports: listeners}}
+	egress := append([]kube.Rule{
+		{Peers: cp, Ports: kube.TCP(PortHTTPS, PortThrottle, PortThrottleSSL, PortEventHub)},
+		a.JDBCDriver.egress(),
+	}, a.Egress...)
+	if err := kube.NewPolicy(ctx, name, s.meta(a.Name), s.selector(), ingress, egress, parent); err != nil {
 		return nil, err
 	}
 

@@ -3,6 +3,8 @@ package apim
 import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"net/url"
+	"strconv"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
 )
@@ -55,7 +57,8 @@ mv "$part" "$dest"
 
 // InitResources are what each of the API Manager pods' small init containers (driver download,
 // log configuration) requests and may use.
-var InitResources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "32Mi"}, Limits: kube.Compute{CPU: "200m", Memory: "64Mi"}}
+var InitResources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "32Mi", EphemeralStorage: "16Mi"},
+	Limits: kube.Compute{CPU: "200m", Memory: "64Mi", EphemeralStorage: "64Mi"}}
 
 // jdbcDriverInit runs JDBCFetchScript into dir, the volume the server loads jars from.
 func jdbcDriverInit(d JDBCDriver, dir string) corev1.ContainerArgs {
@@ -77,4 +80,22 @@ func jdbcDriverInit(d JDBCDriver, dir string) corev1.ContainerArgs {
 			corev1.VolumeMountArgs{Name: pulumi.String(jdbcDriverVolName), MountPath: pulumi.String(dir)},
 		},
 	}
+}
+
+// egress lets the init container reach the driver's server: its port, at any address (a
+// mirror's or Maven Central's, which have no fixed ranges).
+func (d JDBCDriver) egress() kube.Rule {
+	u, err := url.Parse(d.URL)
+	port := 443
+	if err == nil {
+		switch {
+		case u.Port() != "":
+			if n, convErr := strconv.Atoi(u.Port()); convErr == nil {
+				port = n
+			}
+		case u.Scheme == "http":
+			port = 80
+		}
+	}
+	return kube.Rule{Peers: []kube.Peer{{CIDR: "0.0.0.0/0"}}, Ports: kube.TCP(port)}
 }

@@ -125,7 +125,8 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 	}
 	volumes := corev1.VolumeArray{
 		corev1.VolumeArgs{Name: pulumi.String("conf"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name()}},
-		corev1.VolumeArgs{Name: pulumi.String(jdbcDriverVolName), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+		// The driver is a few MB; the limit keeps a wrong URL from filling the node's disk.
+		corev1.VolumeArgs{Name: pulumi.String(jdbcDriverVolName), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("64Mi")}},
 	}
 	for i, sv := range w.SharedVolumes {
 		vol := fmt.Sprintf("shared-%d", i)
@@ -139,7 +140,8 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 
 	if w.LogsVolume != "" {
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(w.LogsVolume), MountPath: pulumi.String(path.Join(w.ServerHome, LogsDir))})
-		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(w.LogsVolume), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}})
+		// Rolled at 100 MB a file by WSO2's log4j configuration.
+		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String(w.LogsVolume), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("2Gi")}})
 	}
 	// 4.7.0's log4j2.properties already routes the ELK reporter to repository/logs/
 	// apim_metrics.log (APIM_METRICS_APPENDER), so analytics needs no logging change here.
@@ -172,11 +174,14 @@ func (s workloadSpec) podSpec(cm *corev1.ConfigMap) *corev1.PodSpecArgs {
 		TerminationGracePeriodSeconds: pulumi.Int(60),
 		InitContainers:                inits,
 		Containers: append(corev1.ContainerArray{corev1.ContainerArgs{
-			Name:            pulumi.String("wso2am"),
-			Image:           pulumi.String(w.Image),
-			Env:             env,
-			Ports:           cports,
-			Resources:       w.Resources.Args(),
+			Name:      pulumi.String("wso2am"),
+			Image:     pulumi.String(w.Image),
+			Env:       env,
+			Ports:     cports,
+			Resources: w.Resources.Args(),
+			// Not read-only: the entrypoint copies the config volume over the server home and
+			// the config mapper renders repository/conf at every start (WSO2's chart does
+			// not set it either).
 			SecurityContext: kube.ContainerSecurity(wso2UID, false),
 			VolumeMounts:    mounts,
 			// 4.x images have no netcat: every probe is a plain TCP or HTTP check.

@@ -27,12 +27,16 @@ type Args struct {
 	Args []string `json:"args"`
 	// Replicas defaults to 2 so that the backend survives a node drain.
 	Replicas int `json:"replicas"`
-	// Resources default to requests 10m/16Mi and limits 100m/64Mi.
+	// Resources default to requests 10m/16Mi and limits 100m/64Mi; ephemeral storage
+	// 16Mi, up to 64Mi.
 	Resources kube.Resources `json:"resources"`
 	// MinReadySeconds defaults to 5.
 	MinReadySeconds *int `json:"minReadySeconds"`
 	// PodLabels are added to the pods.
 	PodLabels map[string]string `json:"-"`
+	// Clients may call the API (e.g. the gateways); a NetworkPolicy denies everyone else,
+	// and the backend itself may call nothing. Empty: the pods of the namespace.
+	Clients []kube.Peer `json:"-"`
 }
 
 // Port and BasePath are the article's.
@@ -57,8 +61,8 @@ func (a Args) WithDefaults() Args {
 		a.Replicas = 2
 	}
 	a.Resources = a.Resources.WithDefaults(kube.Resources{
-		Requests: kube.Compute{CPU: "10m", Memory: "16Mi"},
-		Limits:   kube.Compute{CPU: "100m", Memory: "64Mi"},
+		Requests: kube.Compute{CPU: "10m", Memory: "16Mi", EphemeralStorage: "16Mi"},
+		Limits:   kube.Compute{CPU: "100m", Memory: "64Mi", EphemeralStorage: "64Mi"},
 	})
 	if a.MinReadySeconds == nil {
 		v := 5
@@ -104,12 +108,10 @@ func NewBackend(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	parent := pulumi.Parent(b)
 	labels := kube.Labels(a.Name, "backend", "", a.PodLabels)
 	selector := kube.Selector(a.Name, "backend")
-	probe := func(period int) *corev1.ProbeArgs {
-		return &corev1.ProbeArgs{
-			HttpGet:       &corev1.HTTPGetActionArgs{Path: pulumi.String(BasePath), Port: pulumi.Int(Port)},
-			PeriodSeconds: pulumi.Int(period), FailureThreshold: pulumi.Int(3),
-		}
-	}
+	// Ready when it answers the API; alive while it listens: a slow answer must not get a
+	// healthy process restarted.
+	answers := &corev1.HTTPGetActionArgs{Path: pulumi.String(BasePath), Port: pulumi.Int(Port)}
+	listens := &corev1.TCPSocketActionArgs{Port: pulumi.Int(Port)}
 
 	if _, err := appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
 		Metadata: kube.Meta(a.Name, a.Namespace, labels),
@@ -134,9 +136,9 @@ func NewBackend(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 						Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(Port)}},
 						Resources:       a.Resources.Args(),
 						SecurityContext: kube.ContainerSecurity(uid, true),
-						ReadinessProbe:  probe(5),
-						LivenessProbe:   probe(10),
-						StartupProbe:    probe(2),
+						StartupProbe:    &corev1.ProbeArgs{HttpGet: answers, PeriodSeconds: pulumi.Int(2), FailureThreshold: pulumi.Int(30)},
+						ReadinessProbe:  &corev1.ProbeArgs{HttpGet: answers, PeriodSeconds: pulumi.Int(5), FailureThreshold: pulumi.Int(3)},
+						LivenessProbe:   &corev1.ProbeArgs{TcpSocket: listens, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(3)},
 					}},
 				},
 			},
@@ -155,6 +157,14 @@ func NewBackend(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		return nil, err
 	}
 	if err := kube.NewDrainablePDB(ctx, name, kube.Meta(a.Name, a.Namespace, labels), selector, parent); err != nil {
+		return nil, err
+	}
+	clients := a.Clients
+	if len(clients) == 0 {
+		clients = []kube.Peer{{}}
+	}
+	if err := kube.NewPolicy(ctx, name, kube.Meta(a.Name, a.Namespace, labels), selector,
+		[]kube.Rule{{Peers: clients, Ports: kube.TCP(Port)}}, nil, parent); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(b, pulumi.Map{"url": pulumi.String(b.URL)}); err != nil {

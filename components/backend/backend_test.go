@@ -18,6 +18,7 @@ const (
 	typeDeployment = "kubernetes:apps/v1:Deployment"
 	typeService    = "kubernetes:core/v1:Service"
 	typePDB        = "kubernetes:policy/v1:PodDisruptionBudget"
+	typeNetPol     = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 )
 
 func intp(v int) *int { return &v }
@@ -60,7 +61,7 @@ func children(t *testing.T, g *harness.Graph) []string {
 
 func TestBackendAlone(t *testing.T) {
 	g, b := run(t, &backend.Args{Namespace: pulumi.String("apps")})
-	assert.ElementsMatch(t, []string{typeDeployment + " be", typeService + " be", typePDB + " be"}, children(t, g))
+	assert.ElementsMatch(t, []string{typeDeployment + " be", typeService + " be", typePDB + " be", typeNetPol + " be"}, children(t, g))
 	assert.Equal(t, "http://hello:9090/kuberneteshello", b.URL)
 
 	dep := g.Find(typeDeployment, "be")
@@ -73,13 +74,14 @@ func TestBackendAlone(t *testing.T) {
 	c := "spec.template.spec.containers.0."
 	assert.Equal(t, "hashicorp/http-echo:1.0.0", dep.Get(c+"image"))
 	assert.Equal(t, []any{"-listen=:9090", "-text=Hello Kubernetes!!!"}, dep.Get(c+"args"))
-	assert.Equal(t, map[string]any{"cpu": "10m", "memory": "16Mi"}, dep.Get(c+"resources.requests"))
-	assert.Equal(t, map[string]any{"cpu": "100m", "memory": "64Mi"}, dep.Get(c+"resources.limits"))
+	assert.Equal(t, map[string]any{"cpu": "10m", "memory": "16Mi", "ephemeral-storage": "16Mi"}, dep.Get(c+"resources.requests"))
+	assert.Equal(t, map[string]any{"cpu": "100m", "memory": "64Mi", "ephemeral-storage": "64Mi"}, dep.Get(c+"resources.limits"))
 	assert.Equal(t, 9090.0, dep.Get(c+"ports.0.containerPort"))
-	for _, probe := range []string{"readinessProbe", "livenessProbe", "startupProbe"} {
+	for _, probe := range []string{"readinessProbe", "startupProbe"} {
 		assert.Equal(t, "/kuberneteshello", dep.Get(c+probe+".httpGet.path"), probe)
 		assert.Equal(t, 9090.0, dep.Get(c+probe+".httpGet.port"), probe)
 	}
+	assert.Equal(t, 9090.0, dep.Get(c+"livenessProbe.tcpSocket.port"), "alive while it listens; ready while it answers")
 	assert.Equal(t, true, dep.Get(c+"securityContext.readOnlyRootFilesystem"))
 	assert.Equal(t, 65532.0, dep.Get("spec.template.spec.securityContext.runAsUser"))
 	sel := map[string]any{"app.kubernetes.io/name": "hello", "app.kubernetes.io/component": "backend"}
@@ -93,6 +95,12 @@ func TestBackendAlone(t *testing.T) {
 	pdb := g.Find(typePDB, "be")
 	assert.Equal(t, 1.0, pdb.Get("spec.maxUnavailable"))
 	assert.Equal(t, sel, pdb.Get("spec.selector.matchLabels"))
+
+	np := g.Find(typeNetPol, "be")
+	assert.Equal(t, sel, np.Get("spec.podSelector.matchLabels"))
+	assert.Equal(t, []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{}}}}, np.Get("spec.ingress.0.from"), "no clients given: the namespace's pods")
+	assert.Equal(t, 9090.0, np.Get("spec.ingress.0.ports.0.port"))
+	assert.Equal(t, []any{}, np.Get("spec.egress"), "it calls nothing")
 	for _, r := range g.All() {
 		assert.False(t, r.Protect, "a stateless backend needs no protection: %s", r.Name)
 	}
@@ -102,6 +110,7 @@ func TestArgsAreApplied(t *testing.T) {
 	g, b := run(t, &backend.Args{
 		Namespace: pulumi.String("apps"), Name: "echo", Image: "my/echo:2", Args: []string{"--port=9090"},
 		Replicas: 3, MinReadySeconds: intp(0), PodLabels: map[string]string{"team": "apis"},
+		Clients:   []kube.Peer{{Pods: map[string]string{"role": "gw"}}},
 		Resources: kube.Resources{Limits: kube.Compute{CPU: "200m"}},
 	})
 	assert.Equal(t, "http://echo:9090/kuberneteshello", b.URL)
@@ -111,9 +120,10 @@ func TestArgsAreApplied(t *testing.T) {
 	assert.Equal(t, 0.0, dep.Get("spec.minReadySeconds"), "an explicit 0 is kept")
 	assert.Equal(t, "my/echo:2", dep.Get("spec.template.spec.containers.0.image"))
 	assert.Equal(t, []any{"--port=9090"}, dep.Get("spec.template.spec.containers.0.args"))
-	assert.Equal(t, map[string]any{"cpu": "200m", "memory": "64Mi"}, dep.Get("spec.template.spec.containers.0.resources.limits"))
+	assert.Equal(t, map[string]any{"cpu": "200m", "memory": "64Mi", "ephemeral-storage": "64Mi"}, dep.Get("spec.template.spec.containers.0.resources.limits"))
 	assert.Equal(t, "apis", dep.Get("spec.template.metadata.labels.team"), "pod labels reach the pods")
 	assert.Nil(t, dep.Get("spec.selector.matchLabels.team"), "but never the selector")
+	assert.Equal(t, []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"role": "gw"}}}}, g.Find(typeNetPol, "be").Get("spec.ingress.0.from"))
 }
 
 // A custom image does not get http-echo's arguments.
@@ -164,7 +174,8 @@ func TestWithDefaults(t *testing.T) {
 	assert.Equal(t, "hello", a.Name)
 	assert.Equal(t, "hashicorp/http-echo:1.0.0", a.Image)
 	assert.Equal(t, 2, a.Replicas)
-	assert.Equal(t, kube.Resources{Requests: kube.Compute{CPU: "10m", Memory: "16Mi"}, Limits: kube.Compute{CPU: "100m", Memory: "64Mi"}}, a.Resources)
+	assert.Equal(t, kube.Resources{Requests: kube.Compute{CPU: "10m", Memory: "16Mi", EphemeralStorage: "16Mi"},
+		Limits: kube.Compute{CPU: "100m", Memory: "64Mi", EphemeralStorage: "64Mi"}}, a.Resources)
 	require.NotNil(t, a.MinReadySeconds)
 	assert.Equal(t, 5, *a.MinReadySeconds)
 }

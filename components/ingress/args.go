@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/wso2-k8s/apim-gke/components/kube"
 	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
@@ -66,6 +67,9 @@ type Args struct {
 	Project string `json:"-"`
 	// ClassName of the Ingress controller (mode class). Defaults to nginx.
 	ClassName string `json:"className"`
+	// ControllerNamespace is where the Ingress controller's pods run (mode class): only they
+	// may reach the backends. Defaults to ingress-nginx.
+	ControllerNamespace string `json:"controllerNamespace"`
 	// TLS is managed (Google-managed certificates, mode gke only), secret (a
 	// kubernetes.io/tls Secret) or none. Defaults to managed (gke) or none (class).
 	TLS string `json:"tls"`
@@ -83,6 +87,23 @@ type Args struct {
 	SkipAwait bool `json:"skipAwait"`
 }
 
+// GoogleFrontEnds are the ranges Google's load balancers and their health checks connect from;
+// with container-native load balancing they reach the pods directly.
+var GoogleFrontEnds = []string{"35.191.0.0/16", "130.211.0.0/22"}
+
+// Clients are the peers that carry this ingress's traffic to the backends: Google's front
+// ends (mode gke) or the Ingress controller's pods (mode class).
+func (a Args) Clients() []kube.Peer {
+	if a.Mode == ModeGKE {
+		var out []kube.Peer
+		for _, c := range GoogleFrontEnds {
+			out = append(out, kube.Peer{CIDR: c})
+		}
+		return out
+	}
+	return []kube.Peer{kube.InNamespace(a.ControllerNamespace)}
+}
+
 // TLSFromValues says the certificate comes from TLSCertificate and TLSKey.
 func (a Args) TLSFromValues() bool { return a.TLS == TLSSecret && a.TLSSecretName == "" }
 
@@ -95,6 +116,7 @@ func (a Args) Validate(key string) validate.Problems {
 		p.Addf(k("tls"), "%q needs GKE's load balancer (Google-managed certificates); use secret or none", a.TLS)
 	}
 	p.Matches(k("className"), a.ClassName, validate.DNSLabelRe, "an IngressClass name such as nginx")
+	p.Matches(k("controllerNamespace"), a.ControllerNamespace, validate.DNSLabelRe, "the namespace of the Ingress controller, such as ingress-nginx")
 	p.Matches(k("tlsSecretName"), a.TLSSecretName, validate.DNSLabelRe, "the name of a kubernetes.io/tls Secret")
 	if a.AffinityCookieTTLSeconds < 1 {
 		p.Addf(k("affinityCookieTtlSeconds"), "%d is not valid; want 1 or more", a.AffinityCookieTTLSeconds)
@@ -106,6 +128,9 @@ func (a Args) Validate(key string) validate.Problems {
 func (a Args) WithDefaults() Args {
 	if a.ClassName == "" {
 		a.ClassName = "nginx"
+	}
+	if a.ControllerNamespace == "" {
+		a.ControllerNamespace = "ingress-nginx"
 	}
 	if a.TLS == "" {
 		a.TLS = TLSNone

@@ -13,7 +13,6 @@ import (
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -21,11 +20,12 @@ import (
 // PartOf is the app.kubernetes.io/part-of value of everything this project deploys.
 const PartOf = "wso2-apim"
 
-// Compute is a CPU and memory pair in Kubernetes quantity syntax, e.g. "2" / "2000m" and
-// "2Gi" / "2048Mi".
+// Compute is CPU, memory and ephemeral storage (the node's disk: logs, temporary files,
+// emptyDirs) in Kubernetes quantity syntax, e.g. "2" / "2000m", "2Gi" / "2048Mi".
 type Compute struct {
-	CPU    string `json:"cpu"`
-	Memory string `json:"memory"`
+	CPU              string `json:"cpu"`
+	Memory           string `json:"memory"`
+	EphemeralStorage string `json:"ephemeralStorage"`
 }
 
 // Resources are a container's requests and limits.
@@ -48,15 +48,26 @@ func (r Resources) WithDefaults(def Resources) Resources {
 	if r.Limits.Memory == "" {
 		r.Limits.Memory = def.Limits.Memory
 	}
+	if r.Requests.EphemeralStorage == "" {
+		r.Requests.EphemeralStorage = def.Requests.EphemeralStorage
+	}
+	if r.Limits.EphemeralStorage == "" {
+		r.Limits.EphemeralStorage = def.Limits.EphemeralStorage
+	}
 	return r
 }
 
-// Args renders the requirements for a container spec.
+// Args renders the requirements for a container spec. GKE evicts a pod that writes more to the
+// node's disk than it asked for, so every container states its ephemeral storage too.
 func (r Resources) Args() *corev1.ResourceRequirementsArgs {
-	return &corev1.ResourceRequirementsArgs{
-		Requests: pulumi.StringMap{"cpu": pulumi.String(r.Requests.CPU), "memory": pulumi.String(r.Requests.Memory)},
-		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.Limits.CPU), "memory": pulumi.String(r.Limits.Memory)},
+	m := func(c Compute) pulumi.StringMap {
+		out := pulumi.StringMap{"cpu": pulumi.String(c.CPU), "memory": pulumi.String(c.Memory)}
+		if c.EphemeralStorage != "" {
+			out["ephemeral-storage"] = pulumi.String(c.EphemeralStorage)
+		}
+		return out
 	}
+	return &corev1.ResourceRequirementsArgs{Requests: m(r.Requests), Limits: m(r.Limits)}
 }
 
 var (
@@ -205,32 +216,6 @@ func SecretEnv(name string, ref SecretRef) corev1.EnvVarArgs {
 // SecretRef names one key of a Secret.
 type SecretRef struct {
 	Name, Key string
-}
-
-// IngressOnlyFrom is a NetworkPolicy spec that lets pods matching one of from reach the
-// selected pods on ports, and nobody else reach them at all.
-func IngressOnlyFrom(selected map[string]string, from []map[string]string, ports ...int) *networkingv1.NetworkPolicySpecArgs {
-	peers := networkingv1.NetworkPolicyPeerArray{}
-	for _, f := range from {
-		peers = append(peers, networkingv1.NetworkPolicyPeerArgs{
-			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(f)},
-		})
-	}
-	ps := networkingv1.NetworkPolicyPortArray{}
-	for _, p := range ports {
-		ps = append(ps, networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)})
-	}
-	spec := &networkingv1.NetworkPolicySpecArgs{
-		PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selected)},
-		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-		Ingress:     networkingv1.NetworkPolicyIngressRuleArray{},
-	}
-	if len(peers) > 0 {
-		spec.Ingress = networkingv1.NetworkPolicyIngressRuleArray{
-			networkingv1.NetworkPolicyIngressRuleArgs{From: peers, Ports: ps},
-		}
-	}
-	return spec
 }
 
 // SortedKeys returns a map's keys in order, for stable rendering.

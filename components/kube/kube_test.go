@@ -7,7 +7,6 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -214,16 +213,18 @@ func TestSpecHelpersRendered(t *testing.T) {
 		}, withK8s); err != nil {
 			return err
 		}
-		if _, err := networkingv1.NewNetworkPolicy(ctx, "web", &networkingv1.NetworkPolicyArgs{
-			Metadata: meta,
-			Spec:     kube.IngressOnlyFrom(sel, []map[string]string{{"role": "a"}, {"role": "b"}}, 80, 443),
-		}, withK8s); err != nil {
+		in := []kube.Rule{
+			{Peers: []kube.Peer{{Pods: map[string]string{"role": "a"}}, {Pods: map[string]string{"role": "b"}, Namespaces: map[string]string{"team": "b"}}}, Ports: kube.TCP(80, 443)},
+			{Peers: []kube.Peer{{CIDR: "10.0.0.0/8"}}, Ports: []kube.Port{{Number: 53, Protocol: "UDP"}}},
+		}
+		out := []kube.Rule{{Peers: []kube.Peer{kube.InNamespace("db")}, Ports: kube.TCP(3306)}}
+		if err := kube.NewPolicy(ctx, "web", meta, sel, in, out, withK8s); err != nil {
 			return err
 		}
-		if _, err := networkingv1.NewNetworkPolicy(ctx, "closed", &networkingv1.NetworkPolicyArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("closed"), Namespace: ns},
-			Spec:     kube.IngressOnlyFrom(sel, nil, 80),
-		}, withK8s); err != nil {
+		if err := kube.NewPolicy(ctx, "closed", &metav1.ObjectMetaArgs{Name: pulumi.String("closed"), Namespace: ns}, sel, nil, nil, withK8s); err != nil {
+			return err
+		}
+		if err := kube.NewNamespacePolicies(ctx, "apps", ns, withK8s); err != nil {
 			return err
 		}
 		return kube.NewDrainablePDB(ctx, "web", meta, sel, withK8s)
@@ -265,22 +266,41 @@ func TestSpecHelpersRendered(t *testing.T) {
 	np := g.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "web")
 	require.NotNil(t, np)
 	assert.Equal(t, prov.URN, np.Provider)
-	assert.Equal(t, []any{"Ingress"}, np.Get("spec.policyTypes"))
+	assert.Equal(t, []any{"Ingress", "Egress"}, np.Get("spec.policyTypes"), "both directions are allow-lists")
 	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "web", "app.kubernetes.io/component": "frontend"}, np.Get("spec.podSelector.matchLabels"))
-	require.Len(t, np.Get("spec.ingress"), 1)
+	require.Len(t, np.Get("spec.ingress"), 2)
 	assert.Equal(t, []any{
 		map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"role": "a"}}},
-		map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"role": "b"}}},
+		map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"role": "b"}},
+			"namespaceSelector": map[string]any{"matchLabels": map[string]any{"team": "b"}}},
 	}, np.Get("spec.ingress.0.from"))
 	assert.Equal(t, []any{
 		map[string]any{"protocol": "TCP", "port": 80.0},
 		map[string]any{"protocol": "TCP", "port": 443.0},
 	}, np.Get("spec.ingress.0.ports"))
+	assert.Equal(t, []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.0.0.0/8"}}}, np.Get("spec.ingress.1.from"))
+	assert.Equal(t, []any{map[string]any{"protocol": "UDP", "port": 53.0}}, np.Get("spec.ingress.1.ports"))
+	assert.Equal(t, []any{map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": "db"}}}},
+		np.Get("spec.egress.0.to"), "a namespace peer selects every pod of it: no podSelector")
 
 	closed := g.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "closed")
 	require.NotNil(t, closed)
-	assert.Equal(t, []any{}, closed.Get("spec.ingress"), "no clients: no ingress rule, so nobody may connect")
-	assert.Equal(t, []any{"Ingress"}, closed.Get("spec.policyTypes"))
+	assert.Equal(t, []any{}, closed.Get("spec.ingress"), "no rule: nobody may connect")
+	assert.Equal(t, []any{}, closed.Get("spec.egress"), "no rule: it may call nobody")
+
+	deny := g.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "apps-default-deny")
+	require.NotNil(t, deny)
+	assert.Equal(t, "default-deny", deny.Get("metadata.name"))
+	assert.Equal(t, map[string]any{}, deny.Get("spec.podSelector.matchLabels"), "every pod of the namespace")
+	assert.Equal(t, []any{}, deny.Get("spec.ingress"))
+	assert.Equal(t, []any{}, deny.Get("spec.egress"))
+	dns := g.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "apps-allow-dns")
+	require.NotNil(t, dns)
+	assert.Equal(t, []any{"Egress"}, dns.Get("spec.policyTypes"), "adds lookups, restricts nothing inbound")
+	assert.Equal(t, []any{
+		map[string]any{"protocol": "UDP", "port": 53.0},
+		map[string]any{"protocol": "TCP", "port": 53.0},
+	}, dns.Get("spec.egress.0.ports"))
 
 	pdb := g.Find("kubernetes:policy/v1:PodDisruptionBudget", "web")
 	require.NotNil(t, pdb)

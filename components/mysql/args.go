@@ -34,14 +34,15 @@ type Args struct {
 	// StorageClass of the data volume. Defaults to the cluster's default class (on GKE,
 	// pd-balanced block storage).
 	StorageClass string `json:"storageClass"`
-	// Resources default to requests 500m/1Gi and limits 2/2Gi.
+	// Resources default to requests 500m/1Gi and limits 2/2Gi; ephemeral storage (the data
+	// lives on its volume) 256Mi, up to 1Gi.
 	Resources kube.Resources `json:"resources"`
 	// Protect guards the StatefulSet against deletion and replacement by Pulumi; the data
 	// volume is retained by the StatefulSet's retention policy in any case. Defaults to true.
 	Protect *bool `json:"protect"`
-	// Clients are pod label selectors allowed to connect on 3306; a NetworkPolicy denies
-	// everyone else.
-	Clients []map[string]string `json:"-"`
+	// Clients may connect on 3306; a NetworkPolicy denies everyone else, and MySQL itself
+	// may call nothing.
+	Clients []kube.Peer `json:"-"`
 }
 
 // Database names WSO2 API Manager expects.
@@ -68,8 +69,8 @@ func (a Args) WithDefaults() Args {
 		a.StorageSize = "20Gi"
 	}
 	a.Resources = a.Resources.WithDefaults(kube.Resources{
-		Requests: kube.Compute{CPU: "500m", Memory: "1Gi"},
-		Limits:   kube.Compute{CPU: "2", Memory: "2Gi"},
+		Requests: kube.Compute{CPU: "500m", Memory: "1Gi", EphemeralStorage: "256Mi"},
+		Limits:   kube.Compute{CPU: "2", Memory: "2Gi", EphemeralStorage: "1Gi"},
 	})
 	if a.Protect == nil {
 		protect := true
@@ -93,7 +94,8 @@ func (a Args) Validate(key string) validate.Problems {
 
 // SchemaInitResources are what the init container copying the schema scripts requests and may
 // use.
-var SchemaInitResources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi"}, Limits: kube.Compute{CPU: "200m", Memory: "128Mi"}}
+var SchemaInitResources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi", EphemeralStorage: "16Mi"},
+	Limits: kube.Compute{CPU: "200m", Memory: "128Mi", EphemeralStorage: "64Mi"}}
 
 // MySQL is the component's public face: what a client needs to connect.
 type MySQL struct {

@@ -6,7 +6,6 @@ import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
@@ -73,10 +72,11 @@ func NewMySQL(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, err
 	}
 
-	if _, err := networkingv1.NewNetworkPolicy(ctx, name, &networkingv1.NetworkPolicyArgs{
-		Metadata: meta(a.Name),
-		Spec:     kube.IngressOnlyFrom(selector, a.Clients, Port),
-	}, parent); err != nil {
+	var ingress []kube.Rule
+	if len(a.Clients) > 0 {
+		ingress = []kube.Rule{{Peers: a.Clients, Ports: kube.TCP(Port)}}
+	}
+	if err := kube.NewPolicy(ctx, name, meta(a.Name), selector, ingress, nil, parent); err != nil {
 		return nil, err
 	}
 
@@ -148,12 +148,14 @@ func statefulSetArgs(a Args, meta *metav1.ObjectMetaArgs, labels, selector map[s
 						},
 					}},
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{
-						Name:            pulumi.String("mysql"),
-						Image:           pulumi.String(a.Image),
-						Env:             env,
-						Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("mysql"), ContainerPort: pulumi.Int(Port)}},
-						Resources:       a.Resources.Args(),
-						SecurityContext: kube.ContainerSecurity(uid, false),
+						Name:      pulumi.String("mysql"),
+						Image:     pulumi.String(a.Image),
+						Env:       env,
+						Ports:     corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("mysql"), ContainerPort: pulumi.Int(Port)}},
+						Resources: a.Resources.Args(),
+						// Read-only: what MySQL writes goes to its volume, its socket directory
+						// and /tmp.
+						SecurityContext: kube.ContainerSecurity(uid, true),
 						// Loading the APIM schemas on first start takes minutes on small disks.
 						StartupProbe:   &corev1.ProbeArgs{Exec: ping, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(60)},
 						ReadinessProbe: &corev1.ProbeArgs{Exec: ping, PeriodSeconds: pulumi.Int(10), TimeoutSeconds: pulumi.Int(5)},
@@ -165,11 +167,15 @@ func statefulSetArgs(a Args, meta *metav1.ObjectMetaArgs, labels, selector map[s
 							corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String("/var/lib/mysql")},
 							corev1.VolumeMountArgs{Name: pulumi.String("initdb"), MountPath: pulumi.String("/docker-entrypoint-initdb.d"), ReadOnly: pulumi.Bool(true)},
 							corev1.VolumeMountArgs{Name: pulumi.String("schemas"), MountPath: pulumi.String(schemaDir), ReadOnly: pulumi.Bool(true)},
+							corev1.VolumeMountArgs{Name: pulumi.String("run"), MountPath: pulumi.String("/var/run/mysqld")},
+							corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
 						},
 					}},
 					Volumes: corev1.VolumeArray{
 						corev1.VolumeArgs{Name: pulumi.String("initdb"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: initdb.Metadata.Name()}},
-						corev1.VolumeArgs{Name: pulumi.String("schemas"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+						corev1.VolumeArgs{Name: pulumi.String("schemas"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("64Mi")}},
+						corev1.VolumeArgs{Name: pulumi.String("run"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("16Mi")}},
+						corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("512Mi")}},
 					},
 				},
 			},

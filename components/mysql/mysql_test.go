@@ -115,8 +115,8 @@ func TestMySQLAlone(t *testing.T) {
 	assert.Nil(t, sts.Get("spec.volumeClaimTemplates.0.spec.storageClassName"), "the cluster's default class")
 	c := "spec.template.spec.containers.0."
 	assert.Equal(t, "mysql:8.4", sts.Get(c+"image"), "default image")
-	assert.Equal(t, map[string]any{"cpu": "500m", "memory": "1Gi"}, sts.Get(c+"resources.requests"))
-	assert.Equal(t, map[string]any{"cpu": "2", "memory": "2Gi"}, sts.Get(c+"resources.limits"))
+	assert.Equal(t, map[string]any{"cpu": "500m", "memory": "1Gi", "ephemeral-storage": "256Mi"}, sts.Get(c+"resources.requests"))
+	assert.Equal(t, map[string]any{"cpu": "2", "memory": "2Gi", "ephemeral-storage": "1Gi"}, sts.Get(c+"resources.limits"))
 	assert.Equal(t, []any{
 		map[string]any{"name": "MYSQL_ROOT_PASSWORD", "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "mysql-credentials", "key": "root-password"}}},
 		map[string]any{"name": "MYSQL_USER", "value": "apimadmin"},
@@ -140,7 +140,7 @@ func TestArgsAreApplied(t *testing.T) {
 	a.Name, a.Image, a.Username, a.StorageSize, a.StorageClass = "apim-db", "mysql:8.4.3", "wso2", "50Gi", "ssd"
 	a.Resources = kube.Resources{Limits: kube.Compute{Memory: "4Gi"}}
 	a.Protect = boolp(false)
-	a.Clients = []map[string]string{{"app": "cp"}, {"app": "gw"}}
+	a.Clients = []kube.Peer{{Pods: map[string]string{"app": "cp"}}, {Pods: map[string]string{"app": "gw"}}}
 	g, m := run(t, a)
 
 	assert.Equal(t, "apim-db", m.Host)
@@ -155,7 +155,7 @@ func TestArgsAreApplied(t *testing.T) {
 	assert.Equal(t, "mysql:8.4.3", sts.Get("spec.template.spec.containers.0.image"))
 	assert.Equal(t, "50Gi", sts.Get("spec.volumeClaimTemplates.0.spec.resources.requests.storage"))
 	assert.Equal(t, "ssd", sts.Get("spec.volumeClaimTemplates.0.spec.storageClassName"))
-	assert.Equal(t, map[string]any{"cpu": "2", "memory": "4Gi"}, sts.Get("spec.template.spec.containers.0.resources.limits"), "unset quantities keep their defaults")
+	assert.Equal(t, map[string]any{"cpu": "2", "memory": "4Gi", "ephemeral-storage": "1Gi"}, sts.Get("spec.template.spec.containers.0.resources.limits"), "unset quantities keep their defaults")
 	assert.Equal(t, "wso2", sts.Get("spec.template.spec.containers.0.env.1.value"))
 	assert.Equal(t, "apim-db-initdb", g.Find(typeConfigMap, "db-initdb").Get("metadata.name"))
 
@@ -236,7 +236,8 @@ func TestWithDefaults(t *testing.T) {
 	assert.Equal(t, "apimadmin", a.Username)
 	assert.Equal(t, "20Gi", a.StorageSize)
 	assert.Equal(t, "", a.StorageClass, "the cluster's default class")
-	assert.Equal(t, kube.Resources{Requests: kube.Compute{CPU: "500m", Memory: "1Gi"}, Limits: kube.Compute{CPU: "2", Memory: "2Gi"}}, a.Resources)
+	assert.Equal(t, kube.Resources{Requests: kube.Compute{CPU: "500m", Memory: "1Gi", EphemeralStorage: "256Mi"},
+		Limits: kube.Compute{CPU: "2", Memory: "2Gi", EphemeralStorage: "1Gi"}}, a.Resources)
 	require.NotNil(t, a.Protect)
 	assert.True(t, *a.Protect)
 	assert.False(t, *mysql.Args{Protect: boolp(false)}.WithDefaults().Protect)

@@ -120,4 +120,5 @@ func newDirectoriesJob(ctx *pulumi.Context, name string, a Args, address pulumi.
 }
 
 // ToolsResources are what the directory Job requests and may use.
-var ToolsResources = kube.Resources{Requests: kube.Compute{CPU: "10m", Memory: "16Mi"}, Limits: kube.Compute{CPU: "100m", Memory: "64Mi"}}
+var ToolsResources = kube.Resources{Requests: kube.Compute{CPU: "10m", Memory: "16Mi", EphemeralStorage: "16Mi"},
+	Limits: kube.Compute{CPU: "100m", Memory: "64Mi", EphemeralStorage: "64Mi"}}

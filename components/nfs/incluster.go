@@ -4,7 +4,6 @@ import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
@@ -37,13 +36,13 @@ func newInCluster(ctx *pulumi.Context, name string, a Args, opts ...pulumi.Resou
 	ports := map[string]int{"nfs": 2049, "mountd": mountdPort, "rpcbind": 111}
 	var cports corev1.ContainerPortArray
 	var sports corev1.ServicePortArray
-	var npports networkingv1.NetworkPolicyPortArray
 	for _, n := range []string{"nfs", "mountd", "rpcbind"} {
 		cports = append(cports, corev1.ContainerPortArgs{Name: pulumi.String(n), ContainerPort: pulumi.Int(ports[n])})
 		sports = append(sports, corev1.ServicePortArgs{Name: pulumi.String(n), Port: pulumi.Int(ports[n]), TargetPort: pulumi.Int(ports[n])})
-		npports = append(npports, networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(ports[n])})
 	}
-	tcp := &corev1.TCPSocketActionArgs{Port: pulumi.Int(2049)}
+	// Ready when nfsd listens; alive while the portmapper does (a different daemon: a busy
+	// nfsd must not get the server restarted).
+	nfsd, rpcbind := &corev1.TCPSocketActionArgs{Port: pulumi.Int(2049)}, &corev1.TCPSocketActionArgs{Port: pulumi.Int(111)}
 	meta := kube.Meta(server, a.ServerNamespace, labels)
 	meta.Annotations = pulumi.StringMap{
 		"wso2apim.io/rollout-exemption": pulumi.String("one ReadWriteOnce volume: the old server must stop before the new one starts"),
@@ -61,12 +60,11 @@ func newInCluster(ctx *pulumi.Context, name string, a Args, opts ...pulumi.Resou
 				Spec: &corev1.PodSpecArgs{
 					AutomountServiceAccountToken: pulumi.Bool(false),
 					InitContainers: corev1.ContainerArray{corev1.ContainerArgs{
-						Name:    pulumi.String("dirs"),
-						Image:   pulumi.String(a.ServerImage),
-						Command: pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(DirectoriesScript)},
-						Env:     directoriesEnv(inClusterExport, a.Directories),
-						Resources: kube.Resources{Requests: kube.Compute{CPU: "10m", Memory: "16Mi"},
-							Limits: kube.Compute{CPU: "100m", Memory: "64Mi"}}.Args(),
+						Name:         pulumi.String("dirs"),
+						Image:        pulumi.String(a.ServerImage),
+						Command:      pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(DirectoriesScript)},
+						Env:          directoriesEnv(inClusterExport, a.Directories),
+						Resources:    ToolsResources.Args(),
 						VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(inClusterExport)}},
 					}},
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{
@@ -77,10 +75,10 @@ func newInCluster(ctx *pulumi.Context, name string, a Args, opts ...pulumi.Resou
 						// The kernel NFS server needs it; this pod lives in its own namespace
 						// for that reason, and nothing but the clients may reach it.
 						SecurityContext: &corev1.SecurityContextArgs{Privileged: pulumi.Bool(true)},
-						Resources: kube.Resources{Requests: kube.Compute{CPU: "100m", Memory: "128Mi"},
-							Limits: kube.Compute{CPU: "1", Memory: "512Mi"}}.Args(),
-						ReadinessProbe: &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(10)},
-						LivenessProbe:  &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(20)},
+						Resources: kube.Resources{Requests: kube.Compute{CPU: "100m", Memory: "128Mi", EphemeralStorage: "32Mi"},
+							Limits: kube.Compute{CPU: "1", Memory: "512Mi", EphemeralStorage: "256Mi"}}.Args(),
+						ReadinessProbe: &corev1.ProbeArgs{TcpSocket: nfsd, PeriodSeconds: pulumi.Int(10)},
+						LivenessProbe:  &corev1.ProbeArgs{TcpSocket: rpcbind, PeriodSeconds: pulumi.Int(20)},
 						VolumeMounts:   corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(inClusterExport)}},
 					}},
 					Volumes: corev1.VolumeArray{corev1.VolumeArgs{Name: pulumi.String("data"),
@@ -100,20 +98,14 @@ func newInCluster(ctx *pulumi.Context, name string, a Args, opts ...pulumi.Resou
 		return pulumi.StringOutput{}, err
 	}
 
-	peers := networkingv1.NetworkPolicyPeerArray{}
+	// Only the kubelets mount the share, from the node ranges; pods never talk to the server
+	// directly, and it calls nothing.
+	var clients []kube.Peer
 	for _, cidr := range a.ClientCIDRs {
-		peers = append(peers, networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(cidr)}})
+		clients = append(clients, kube.Peer{CIDR: cidr})
 	}
-	if _, err := networkingv1.NewNetworkPolicy(ctx, server, &networkingv1.NetworkPolicyArgs{
-		Metadata: kube.Meta(server, a.ServerNamespace, labels),
-		Spec: &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-			// Only the kubelets mount the share, from the node ranges; pods never talk to
-			// the server directly.
-			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{From: peers, Ports: npports}},
-		},
-	}, opts...); err != nil {
+	if err := kube.NewPolicy(ctx, server, kube.Meta(server, a.ServerNamespace, labels), selector,
+		[]kube.Rule{{Peers: clients, Ports: kube.TCP(2049, mountdPort, 111)}}, nil, opts...); err != nil {
 		return pulumi.StringOutput{}, err
 	}
 	return svc.Spec.ClusterIP().Elem(), nil

@@ -164,6 +164,10 @@ func (b *builder) namespaces() error {
 	}
 	b.namespace = ns.Metadata.Name().Elem()
 	b.p.Namespace = b.namespace
+	// Nothing moves in the namespace but what each workload's own policy allows.
+	if err := kube.NewNamespacePolicies(b.ctx, b.child("ns"), b.namespace, b.withK8s()...); err != nil {
+		return err
+	}
 	// The in-cluster NFS server is a privileged pod; the Filestore directory Job runs as
 	// root to chown. Each gets a namespace of its own, with the least Pod Security level
 	// that allows it, away from the restricted workload namespace.
@@ -185,5 +189,5 @@ func (b *builder) namespaces() error {
 		return err
 	}
 	b.nfsNamespace = nfsNS.Metadata.Name().Elem()
-	return nil
+	return kube.NewNamespacePolicies(b.ctx, b.child("nfs-ns"), b.nfsNamespace, b.withK8s()...)
 }

@@ -8,8 +8,12 @@ import (
 	"github.com/wso2-k8s/apim-gke/components/analytics"
 	"github.com/wso2-k8s/apim-gke/components/apim"
 	"github.com/wso2-k8s/apim-gke/components/ingress"
+	"github.com/wso2-k8s/apim-gke/components/kube"
 	"github.com/wso2-k8s/apim-gke/components/publisher"
 )
+
+// publisherName names the sample API's publisher (after the platform's name).
+const publisherName = "publish-hello"
 
 // healthPath is where API Manager reports that it has started and deployed its APIs.
 const healthPath = "/api/am/gateway/v2/server-startup-healthcheck"
@@ -95,7 +99,8 @@ func (b *builder) edge() error {
 	a.AdminPassword = b.work.cp.Credentials.AdminPassword
 	a.GatewayVHost = cp.GatewayHostname
 	a.Endpoint = b.work.backend.URL
-	pub, err := publisher.NewPublisher(b.ctx, b.child("publish-hello"), &a, b.withK8s()...)
+	a.ControlPlane = []kube.Peer{{Pods: kube.Selector(cp.Name, apim.ComponentControlPlane)}}
+	pub, err := publisher.NewPublisher(b.ctx, b.child(publisherName), &a, b.withK8s()...)
 	if err != nil {
 		return err
 	}

@@ -50,10 +50,7 @@ func (b *builder) database() error {
 	db.Namespace = b.namespace
 	db.APIMImage, db.APIMServerHome = cp.Image, cp.ServerHome
 	db.RootPassword, db.Password = b.secret[SecretMySQLRootPassword], b.secret[SecretMySQLPassword]
-	db.Clients = []map[string]string{
-		kube.Selector(cp.Name, apim.ComponentControlPlane),
-		kube.Selector(gw.Name, apim.ComponentGateway),
-	}
+	db.Clients = []kube.Peer{{Pods: kube.Selector(cp.Name, apim.ComponentControlPlane)}, {Pods: kube.Selector(gw.Name, apim.ComponentGateway)}}
 	var err error
 	b.work.db, err = mysql.NewMySQL(b.ctx, b.child("mysql"), &db, b.withK8s()...)
 	return err
@@ -74,6 +71,7 @@ func (b *builder) apiManager() error {
 		cp.ServiceAnnotations = ingress.ServiceAnnotations(b.a.Ingress.Mode, b.a.backendsOf(cp.Name)...)
 		gw.ServiceAnnotations = ingress.ServiceAnnotations(b.a.Ingress.Mode, b.a.backendsOf(gw.Name)...)
 	}
+	b.allowTraffic(&cp, &gw)
 	if err := b.analytics(&cp, &gw); err != nil {
 		return err
 	}
@@ -109,6 +107,7 @@ func (b *builder) analytics(cp *apim.ControlPlaneArgs, gw *apim.GatewayArgs) err
 		a.ShipperClients = []map[string]string{kube.Selector(gw.Name, apim.ComponentGateway)}
 		if *b.a.Ingress.Enabled {
 			a.DashboardsServiceAnnotations = ingress.ServiceAnnotations(b.a.Ingress.Mode, b.a.backendsOf(a.DashboardsName())...)
+			a.DashboardsClients = b.a.Ingress.Clients()
 		}
 		an, err := analytics.NewAnalytics(b.ctx, b.child("analytics"), &a, b.withK8s()...)
 		if err != nil {
@@ -130,7 +129,36 @@ func (b *builder) backend() error {
 	}
 	a := b.a.Backend.Args
 	a.Namespace = b.namespace
+	a.Clients = []kube.Peer{{Pods: kube.Selector(b.work.gwArgs.Name, apim.ComponentGateway)}}
 	var err error
 	b.work.backend, err = backend.NewBackend(b.ctx, b.child("hello"), &a, b.withK8s()...)
 	return err
+}
+
+// allowTraffic fills in the NetworkPolicies' peers, the namespace denying everything else:
+// the portals and the gateway's listeners take traffic from the load balancer (or the
+// Ingress controller) only, the control plane also from the publisher Job; the workloads call
+// MySQL, and the gateways the backends, OpenSearch and APIs outside the cluster.
+func (b *builder) allowTraffic(cp *apim.ControlPlaneArgs, gw *apim.GatewayArgs) {
+	a := b.a
+	var edge []kube.Peer
+	if *a.Ingress.Enabled {
+		edge = a.Ingress.Clients()
+	}
+	// With nobody at the edge, only the namespace's own pods (kubectl port-forward goes
+	// through the node and is not filtered).
+	cp.Clients = append(edge, kube.Peer{Pods: kube.Selector(b.child(publisherName), "api-publisher")})
+	gw.Clients = edge
+	mysql := kube.Rule{Peers: []kube.Peer{{Pods: kube.Selector(a.MySQL.Name, "database")}}, Ports: kube.TCP(3306)}
+	cp.Egress = []kube.Rule{mysql}
+	gw.Egress = []kube.Rule{mysql,
+		// Backends and analytics SaaS (Moesif) outside the cluster, over HTTP(S).
+		{Peers: []kube.Peer{{CIDR: "0.0.0.0/0"}}, Ports: kube.TCP(443, 80)}}
+	if *a.Backend.Enabled {
+		gw.Egress = append(gw.Egress, kube.Rule{Peers: []kube.Peer{{Pods: kube.Selector(a.Backend.Name, "backend")}}, Ports: kube.TCP(backend.Port)})
+	}
+	if a.Analytics.Mode == analytics.ModeOpenSearch {
+		// The shipper sidecar writes to OpenSearch.
+		gw.Egress = append(gw.Egress, kube.Rule{Peers: []kube.Peer{{Pods: kube.Selector(a.Analytics.Name, "analytics-store")}}, Ports: kube.TCP(analytics.HTTPPort)})
+	}
 }

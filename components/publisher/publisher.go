@@ -3,6 +3,8 @@ package publisher
 import (
 	_ "embed"
 	"fmt"
+	"net/url"
+	"strconv"
 
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -38,8 +40,11 @@ type Args struct {
 	Image string `json:"image"`
 	// WaitSeconds for the control plane to become ready. Defaults to 1200.
 	WaitSeconds int `json:"waitSeconds"`
-	// PodLabels let the Job's pod through NetworkPolicies.
+	// PodLabels are added to the Job's pod, e.g. for policies of your own that select it.
 	PodLabels map[string]string `json:"-"`
+	// ControlPlane is the control plane's pods: the Job's only destination (besides DNS).
+	// Empty: the pods of the namespace on the control plane's port.
+	ControlPlane []kube.Peer `json:"-"`
 }
 
 // Validate checks defaulted args; key prefixes every message (e.g. "publisher").
@@ -73,7 +78,23 @@ func (a Args) WithDefaults() Args {
 }
 
 // Resources are what the publishing Job's container requests and may use.
-var Resources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi"}, Limits: kube.Compute{CPU: "200m", Memory: "128Mi"}}
+var Resources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi", EphemeralStorage: "16Mi"},
+	Limits: kube.Compute{CPU: "200m", Memory: "128Mi", EphemeralStorage: "64Mi"}}
+
+// controlPlanePort is the port of ControlPlaneURL (443 for https without one).
+func controlPlanePort(raw string) int {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return 443
+	}
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	if u.Scheme == "http" {
+		return 80
+	}
+	return 443
+}
 
 // Publisher is the component's public face.
 type Publisher struct {
@@ -153,6 +174,15 @@ func NewPublisher(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 			},
 		},
 	}, parent, pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "40m", Update: "40m"})); err != nil {
+		return nil, err
+	}
+	// Nothing calls the Job; it calls the control plane's REST API only.
+	cp := a.ControlPlane
+	if len(cp) == 0 {
+		cp = []kube.Peer{{}}
+	}
+	if err := kube.NewPolicy(ctx, name, kube.Meta(name, a.Namespace, labels), kube.Selector(name, "api-publisher"), nil,
+		[]kube.Rule{{Peers: cp, Ports: kube.TCP(controlPlanePort(a.ControlPlaneURL))}}, parent); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(p, pulumi.Map{"path": pulumi.String(p.Path)}); err != nil {

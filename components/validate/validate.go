@@ -149,6 +149,17 @@ func (p *Problems) Resources(key string, r kube.Resources) {
 	if err1 == nil && err2 == nil && reqMem > limMem {
 		p.Addf(key+".requests.memory", "%s is above %s.limits.memory (%s); want requests <= limits", r.Requests.Memory, key, r.Limits.Memory)
 	}
+	reqDisk, err1 := kube.MemoryBytes(r.Requests.EphemeralStorage)
+	limDisk, err2 := kube.MemoryBytes(r.Limits.EphemeralStorage)
+	if err1 != nil {
+		p.Addf(key+".requests.ephemeralStorage", "%v", err1)
+	}
+	if err2 != nil {
+		p.Addf(key+".limits.ephemeralStorage", "%v", err2)
+	}
+	if err1 == nil && err2 == nil && reqDisk > limDisk {
+		p.Addf(key+".requests.ephemeralStorage", "%s is above %s.limits.ephemeralStorage (%s); want requests <= limits", r.Requests.EphemeralStorage, key, r.Limits.EphemeralStorage)
+	}
 }
 
 // Labels checks Google Cloud labels (keys and values).

@@ -169,7 +169,13 @@ func TestRequiredReportsPresence(t *testing.T) {
 
 func TestResources(t *testing.T) {
 	res := func(reqCPU, reqMem, limCPU, limMem string) kube.Resources {
-		return kube.Resources{Requests: kube.Compute{CPU: reqCPU, Memory: reqMem}, Limits: kube.Compute{CPU: limCPU, Memory: limMem}}
+		return kube.Resources{Requests: kube.Compute{CPU: reqCPU, Memory: reqMem, EphemeralStorage: "256Mi"},
+			Limits: kube.Compute{CPU: limCPU, Memory: limMem, EphemeralStorage: "1Gi"}}
+	}
+	disk := func(req, lim string) kube.Resources {
+		r := res("1", "1Gi", "2", "2Gi")
+		r.Requests.EphemeralStorage, r.Limits.EphemeralStorage = req, lim
+		return r
 	}
 	cases := []struct {
 		name string
@@ -191,6 +197,12 @@ func TestResources(t *testing.T) {
 			[]string{`r.limits.memory: "" is not a memory quantity such as 2Gi or 512Mi`}},
 		{"memory request above limit", res("1", "3Gi", "2", "2048Mi"),
 			[]string{"r.requests.memory: 3Gi is above r.limits.memory (2048Mi); want requests <= limits"}},
+		{"ephemeral storage unset", disk("", "1Gi"),
+			[]string{`r.requests.ephemeralStorage: "" is not a memory quantity such as 2Gi or 512Mi`}},
+		{"bad ephemeral storage limit", disk("1Gi", "lots"),
+			[]string{`r.limits.ephemeralStorage: "lots" is not a memory quantity such as 2Gi or 512Mi`}},
+		{"ephemeral storage request above limit", disk("2Gi", "1Gi"),
+			[]string{"r.requests.ephemeralStorage: 2Gi is above r.limits.ephemeralStorage (1Gi); want requests <= limits"}},
 		{"every problem at once", res("x", "y", "1", "1Gi"), []string{
 			`r.requests.cpu: "x" is not a CPU quantity such as 2 or 500m`,
 			`r.requests.memory: "y" is not a memory quantity such as 2Gi or 512Mi`,

@@ -53,9 +53,9 @@ func program(ctx *pulumi.Context) error {
 		RootPassword:   cfg.RequireSecret("dbRootPassword"),
 		Password:       cfg.RequireSecret("dbPassword"),
 		StorageSize:    "50Gi",
-		Clients: []map[string]string{
-			kube.Selector("apis-cp", apim.ComponentControlPlane),
-			kube.Selector("apis-gw", apim.ComponentGateway),
+		Clients: []kube.Peer{
+			{Pods: kube.Selector("apis-cp", apim.ComponentControlPlane)},
+			{Pods: kube.Selector("apis-gw", apim.ComponentGateway)},
 		},
 	}, withK8s)
 	if err != nil {

@@ -59,7 +59,7 @@ const (
 
 // Rules are all the invariants, in the order they are reported.
 var Rules = []Rule{
-	{"resources-and-probes", "every container has CPU and memory requests and limits; every long-running container has readiness and liveness probes", resourcesAndProbes},
+	{"resources-and-probes", "every container has CPU, memory and ephemeral-storage requests and limits; every long-running container has readiness and liveness probes, and they differ", resourcesAndProbes},
 	{"zero-downtime-rollout", "every Deployment behind a Service rolls with RollingUpdate and maxUnavailable 0", zeroDowntimeRollout},
 	{"pinned-images", "in production no image is untagged or :latest", pinnedImages},
 	{"hpa-bounds", "every HorizontalPodAutoscaler has maxReplicas > minReplicas and a metric target", hpaBounds},
@@ -74,6 +74,11 @@ func id(r *harness.Resource) string { return r.Type + " " + r.Name }
 
 func workloads(g *harness.Graph) []*harness.Resource {
 	return append(g.OfType(typeDeployment), g.OfType(typeStatefulSet)...)
+}
+
+// podOwners are the workloads plus Jobs: everything whose pods take a node's resources.
+func podOwners(g *harness.Graph) []*harness.Resource {
+	return append(workloads(g), g.OfType("kubernetes:batch/v1:Job")...)
 }
 
 func containers(r *harness.Resource, field string) []map[string]any {
@@ -104,28 +109,47 @@ func str(m map[string]any, path ...string) string {
 
 func resourcesAndProbes(g *harness.Graph, _ Env) []string {
 	var out []string
-	for _, w := range workloads(g) {
+	for _, w := range podOwners(g) {
+		long := w.Type != "kubernetes:batch/v1:Job"
 		for _, field := range []string{"initContainers", "containers"} {
 			for _, c := range containers(w, field) {
 				name := str(c, "name")
 				for _, q := range []string{"requests", "limits"} {
-					for _, res := range []string{"cpu", "memory"} {
+					// Without ephemeral storage, a container that fills the node's disk
+					// (logs, temp files) gets other pods evicted instead of itself.
+					for _, res := range []string{"cpu", "memory", "ephemeral-storage"} {
 						if str(c, "resources", q, res) == "" {
 							out = append(out, fmt.Sprintf("%s: container %s has no %s.%s", id(w), name, q, res))
 						}
 					}
 				}
-				if field == "containers" {
+				if field == "containers" && long {
 					for _, probe := range []string{"readinessProbe", "livenessProbe"} {
 						if c[probe] == nil {
 							out = append(out, fmt.Sprintf("%s: container %s has no %s", id(w), name, probe))
 						}
+					}
+					// The same check for both restarts a pod that is only busy: readiness
+					// should take it out of rotation first.
+					if c["readinessProbe"] != nil && probeAction(c["readinessProbe"]) == probeAction(c["livenessProbe"]) {
+						out = append(out, fmt.Sprintf("%s: container %s checks the same thing for readiness and liveness (%s)", id(w), name, probeAction(c["livenessProbe"])))
 					}
 				}
 			}
 		}
 	}
 	return out
+}
+
+// probeAction is what a probe checks (its handler), without its timings.
+func probeAction(p any) string {
+	m, _ := p.(map[string]any)
+	for _, h := range []string{"httpGet", "tcpSocket", "exec", "grpc"} {
+		if v, ok := m[h]; ok {
+			return fmt.Sprintf("%s %v", h, v)
+		}
+	}
+	return ""
 }
 
 // selects reports whether a Service's selector picks the pods of a workload.

@@ -36,6 +36,8 @@ func TestStacksPassEveryRule(t *testing.T) {
 type fixture struct {
 	image          string
 	noProbes       bool
+	sameProbes     bool
+	noDiskLimit    bool
 	noLimits       bool
 	maxUnavailable int
 	secretEnv      bool
@@ -74,11 +76,20 @@ func (f fixture) program(ctx *pulumi.Context) error {
 		Name:  pulumi.String("web"),
 		Image: pulumi.String(f.image),
 		Resources: &corev1.ResourceRequirementsArgs{
-			Requests: pulumi.StringMap{"cpu": pulumi.String("1"), "memory": pulumi.String("1Gi")},
-			Limits:   pulumi.StringMap{"cpu": pulumi.String("1"), "memory": pulumi.String("1Gi")},
+			Requests: pulumi.StringMap{"cpu": pulumi.String("1"), "memory": pulumi.String("1Gi"), "ephemeral-storage": pulumi.String("1Gi")},
+			Limits:   pulumi.StringMap{"cpu": pulumi.String("1"), "memory": pulumi.String("1Gi"), "ephemeral-storage": pulumi.String("1Gi")},
 		},
-		ReadinessProbe: &corev1.ProbeArgs{TcpSocket: &corev1.TCPSocketActionArgs{Port: pulumi.Int(80)}},
-		LivenessProbe:  &corev1.ProbeArgs{TcpSocket: &corev1.TCPSocketActionArgs{Port: pulumi.Int(80)}},
+		ReadinessProbe: &corev1.ProbeArgs{HttpGet: &corev1.HTTPGetActionArgs{Path: pulumi.String("/ready"), Port: pulumi.Int(80)}},
+		LivenessProbe:  &corev1.ProbeArgs{TcpSocket: &corev1.TCPSocketActionArgs{Port: pulumi.Int(80)}, PeriodSeconds: pulumi.Int(20)},
+	}
+	if f.sameProbes {
+		c.ReadinessProbe = &corev1.ProbeArgs{TcpSocket: &corev1.TCPSocketActionArgs{Port: pulumi.Int(80)}, PeriodSeconds: pulumi.Int(5)}
+	}
+	if f.noDiskLimit {
+		c.Resources = &corev1.ResourceRequirementsArgs{
+			Requests: pulumi.StringMap{"cpu": pulumi.String("1"), "memory": pulumi.String("1Gi"), "ephemeral-storage": pulumi.String("1Gi")},
+			Limits:   pulumi.StringMap{"cpu": pulumi.String("1"), "memory": pulumi.String("1Gi")},
+		}
 	}
 	if f.noProbes {
 		c.ReadinessProbe, c.LivenessProbe = nil, nil
@@ -192,6 +203,10 @@ func TestEachRuleFailsOnItsViolation(t *testing.T) {
 			"resources-and-probes: kubernetes:apps/v1:Deployment web: container web has no readinessProbe"},
 		{"resources-and-probes", func(f *fixture) { f.noLimits = true },
 			"resources-and-probes: kubernetes:apps/v1:Deployment web: container web has no limits.memory"},
+		{"resources-and-probes", func(f *fixture) { f.noDiskLimit = true },
+			"resources-and-probes: kubernetes:apps/v1:Deployment web: container web has no limits.ephemeral-storage"},
+		{"resources-and-probes", func(f *fixture) { f.sameProbes = true },
+			"resources-and-probes: kubernetes:apps/v1:Deployment web: container web checks the same thing for readiness and liveness (tcpSocket map[port:80])"},
 		{"zero-downtime-rollout", func(f *fixture) { f.maxUnavailable = 1 },
 			`zero-downtime-rollout: kubernetes:apps/v1:Deployment web: serves traffic but maxUnavailable is "1"; want 0`},
 		{"pinned-images", func(f *fixture) { f.image = "nginx:latest" },
