@@ -55,8 +55,8 @@ fi
 mv "$part" "$dest"
 `
 
-// InitResources are what each of the API Manager pods' small init containers (driver download,
-// log configuration) requests and may use.
+// InitResources are what the API Manager pods' init container (the driver download) requests
+// and may use.
 var InitResources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "32Mi", EphemeralStorage: "16Mi"},
 	Limits: kube.Compute{CPU: "200m", Memory: "64Mi", EphemeralStorage: "64Mi"}}
 

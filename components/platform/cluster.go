@@ -7,6 +7,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/wso2-k8s/apim-gke/components/analytics"
 	"github.com/wso2-k8s/apim-gke/components/apis"
 	"github.com/wso2-k8s/apim-gke/components/gke"
 	"github.com/wso2-k8s/apim-gke/components/kube"
@@ -147,6 +148,10 @@ func (b *builder) existingCluster() error {
 // NFS server, its own privileged one. Everything in a namespace takes its name from the
 // Namespace's output, so it waits for the Namespace and for nothing else.
 func (b *builder) namespaces() error {
+	// Deleting a namespace deletes its claims, and GKE's disk classes delete the disks with
+	// them: the StatefulSets' retained claims guard nothing then. So the namespace is as
+	// protected as the data in it.
+	holdsData := *b.a.MySQL.Protect || (b.a.Analytics.Mode == analytics.ModeOpenSearch && *b.a.Analytics.Protect)
 	ns, err := corev1.NewNamespace(b.ctx, b.child("ns"), &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name: pulumi.String(b.a.Cluster.Namespace),
@@ -158,7 +163,7 @@ func (b *builder) namespaces() error {
 				"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
 			},
 		},
-	}, b.withK8s()...)
+	}, append(b.withK8s(), pulumi.Protect(holdsData))...)
 	if err != nil {
 		return err
 	}
@@ -184,7 +189,8 @@ func (b *builder) namespaces() error {
 				"pod-security.kubernetes.io/enforce": pulumi.String(level),
 			},
 		},
-	}, b.withK8s()...)
+		// The in-cluster server's disk claim lives here.
+	}, append(b.withK8s(), pulumi.Protect(level == "privileged" && *b.a.NFS.Protect))...)
 	if err != nil {
 		return err
 	}

@@ -324,11 +324,23 @@ func protectedState(g *harness.Graph, env Env) []string {
 		return nil
 	}
 	var out []string
+	// A namespace's deletion deletes its claims (and, with a Delete reclaim policy, their
+	// disks), whatever protects the objects inside.
+	claims := map[string]string{}
 	for _, t := range StatefulTypes {
 		for _, r := range g.OfType(t) {
 			if !r.Protect {
 				out = append(out, fmt.Sprintf("%s: holds data but is not protected", id(r)))
 			}
+			holds := r.Type == "kubernetes:core/v1:PersistentVolumeClaim" || r.Get("spec.volumeClaimTemplates") != nil
+			if ns := r.String("metadata.namespace"); holds && ns != "" && claims[ns] == "" {
+				claims[ns] = id(r)
+			}
+		}
+	}
+	for _, ns := range g.OfType("kubernetes:core/v1:Namespace") {
+		if holder := claims[ns.String("metadata.name")]; holder != "" && !ns.Protect {
+			out = append(out, fmt.Sprintf("%s: deleting it deletes the claims of %s, but it is not protected", id(ns), holder))
 		}
 	}
 	return out

@@ -47,6 +47,7 @@ type fixture struct {
 	noProvider     bool
 	noLabels       bool
 	unprotectedPVC bool
+	unprotectedNS  bool
 	docRange       bool
 }
 
@@ -157,6 +158,10 @@ func (f fixture) program(ctx *pulumi.Context) error {
 		append(opts, pulumi.Protect(!f.unprotectedPVC))...); err != nil {
 		return err
 	}
+	if _, err = corev1.NewNamespace(ctx, "ns", &corev1.NamespaceArgs{Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("ns"), Labels: labels(f)}},
+		append(opts, pulumi.Protect(!f.unprotectedNS))...); err != nil {
+		return err
+	}
 	gcpProv, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String("p")})
 	if err != nil {
 		return err
@@ -221,6 +226,8 @@ func TestEachRuleFailsOnItsViolation(t *testing.T) {
 			"no-plaintext-secrets: kubernetes:core/v1:ConfigMap conf: data deployment.toml assigns a literal to password"},
 		{"no-plaintext-secrets", func(f *fixture) { f.plainSecret = true },
 			"no-plaintext-secrets: kubernetes:core/v1:Secret creds: stringData.password is not a Pulumi secret, so it is stored in plain text in state"},
+		{"protected-state", func(f *fixture) { f.unprotectedNS = true },
+			"protected-state: kubernetes:core/v1:Namespace ns: deleting it deletes the claims of kubernetes:core/v1:PersistentVolumeClaim data, but it is not protected"},
 		{"protected-state", func(f *fixture) { f.unprotectedPVC = true },
 			"protected-state: kubernetes:core/v1:PersistentVolumeClaim data: holds data but is not protected"},
 		{"no-placeholder-networks", func(f *fixture) { f.docRange = true },
