@@ -71,6 +71,16 @@ tool fakekubelet "$fakekubelet_version" - - - kube ./fakekubelet
 tool pulumi "$PULUMI_VERSION" "$pulumi_dl/pulumi-$PULUMI_VERSION-linux-$pulumi_arch.tar.gz" "$pulumi_dl/pulumi-${PULUMI_VERSION#v}-checksums.txt" pulumi/pulumi pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 tool pulumi-resource-kubernetes "$K8S_PROVIDER_VERSION" "$provider_dl/pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION-linux-$arch.tar.gz" "$provider_dl/pulumi-kubernetes_${K8S_PROVIDER_VERSION#v}_checksums.txt" pulumi-resource-kubernetes kubernetes-provider .
 
+# --- The real-pods tier's tools (tests/e2e/realpods; E2E_REALPODS_TOOLS in lib.sh) ----------
+# The node's kubelet, kube-scheduler and kube-proxy: same release and module as kube-apiserver,
+# so a build mostly reuses its Go build cache. metrics-server publishes no binaries: always
+# built, from tools/metrics-server, whose modules are held at tools/kube's versions (one cache).
+tool kubelet "$KUBE_VERSION" "$k8s_dl/kubelet" "{url}.sha256" - kube k8s.io/kubernetes/cmd/kubelet
+tool kube-scheduler "$KUBE_VERSION" "$k8s_dl/kube-scheduler" "{url}.sha256" - kube k8s.io/kubernetes/cmd/kube-scheduler
+tool kube-proxy "$KUBE_VERSION" "$k8s_dl/kube-proxy" "{url}.sha256" - kube k8s.io/kubernetes/cmd/kube-proxy
+tool metrics-server "$METRICS_SERVER_VERSION" - - - metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server
+# --- end of the real-pods tier's tools -----------------------------------------------------
+
 # Per fallback module: the version stamps the official builds carry, the pins its go.mod must
 # have (the same versions as versions.env), and anything to prepare before building.
 module_ldflags() {
@@ -83,6 +93,7 @@ module_ldflags() {
       ;;
     pulumi) echo "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" ;;
     kubernetes-provider) echo "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION" ;;
+    metrics-server) echo "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION" ;; # real-pods tier
   esac
 }
 module_pins() {
@@ -90,6 +101,8 @@ module_pins() {
     kube) echo "k8s.io/kubernetes $KUBE_VERSION go.etcd.io/etcd/server/v3 $ETCD_VERSION" ;;
     pulumi) echo "github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION" ;;
     kubernetes-provider) echo "github.com/pulumi/pulumi-kubernetes/provider/v4 $K8S_PROVIDER_MODULE" ;;
+    # real-pods tier: and the Kubernetes libraries at KUBE_VERSION's, as in tools/kube
+    metrics-server) echo "sigs.k8s.io/metrics-server $METRICS_SERVER_VERSION k8s.io/apiserver v0.${KUBE_VERSION#v1.}" ;;
   esac
 }
 # The provider module's own main embeds a generated file it does not ship; ours embeds the
@@ -110,7 +123,7 @@ prepare_module() {
 version_check() {
   local args
   case $1 in
-    etcd | kube-apiserver | kube-controller-manager | kubelet | kube-scheduler | kube-proxy) args=(--version) ;;
+    etcd | kube-apiserver | kube-controller-manager | kubelet | kube-scheduler | kube-proxy | metrics-server) args=(--version) ;;
     kubectl) args=(version --client) ;;
     pulumi) args=(version) ;;
     *) return 0 ;;
