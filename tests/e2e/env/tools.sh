@@ -74,7 +74,7 @@ tool pulumi-resource-kubernetes "$K8S_PROVIDER_VERSION" "$provider_dl/pulumi-res
 # --- The real-pods tier's tools (tests/e2e/realpods; E2E_REALPODS_TOOLS in lib.sh) ----------
 # The node's kubelet, kube-scheduler and kube-proxy: same release and module as kube-apiserver,
 # so a build mostly reuses its Go build cache. metrics-server publishes no binaries: always
-# built, from tools/metrics-server, whose modules are held at tools/kube's versions (one cache).
+# built, from tools/metrics-server, at its own dependency versions (see its go.mod).
 tool kubelet "$KUBE_VERSION" "$k8s_dl/kubelet" "{url}.sha256" - kube k8s.io/kubernetes/cmd/kubelet
 tool kube-scheduler "$KUBE_VERSION" "$k8s_dl/kube-scheduler" "{url}.sha256" - kube k8s.io/kubernetes/cmd/kube-scheduler
 tool kube-proxy "$KUBE_VERSION" "$k8s_dl/kube-proxy" "{url}.sha256" - kube k8s.io/kubernetes/cmd/kube-proxy
@@ -101,8 +101,7 @@ module_pins() {
     kube) echo "k8s.io/kubernetes $KUBE_VERSION go.etcd.io/etcd/server/v3 $ETCD_VERSION" ;;
     pulumi) echo "github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION" ;;
     kubernetes-provider) echo "github.com/pulumi/pulumi-kubernetes/provider/v4 $K8S_PROVIDER_MODULE" ;;
-    # real-pods tier: and the Kubernetes libraries at KUBE_VERSION's, as in tools/kube
-    metrics-server) echo "sigs.k8s.io/metrics-server $METRICS_SERVER_VERSION k8s.io/apiserver v0.${KUBE_VERSION#v1.}" ;;
+    metrics-server) echo "sigs.k8s.io/metrics-server $METRICS_SERVER_VERSION" ;; # real-pods tier
   esac
 }
 # The provider module's own main embeds a generated file it does not ship; ours embeds the
