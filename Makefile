@@ -1,5 +1,5 @@
 # The one test command (README): formatting, vet, build, and every mock and policy test.
-.PHONY: test fmt-check vet build unit lint-workflows bench e2e demo demo-down
+.PHONY: test fmt-check vet build unit lint-workflows bench e2e e2e-simulated e2e-realpods demo demo-down
 
 test: fmt-check vet build lint-workflows unit
 
@@ -10,6 +10,7 @@ fmt-check:
 vet:
 	go vet ./...
 	go vet -tags e2e ./tests/e2e/
+	go vet -tags realpods ./tests/e2e/realpods/
 
 build:
 	go build ./...
@@ -24,12 +25,20 @@ lint-workflows:
 bench:
 	go test -run '^$$' -bench . -benchmem ./tests/
 
-# End-to-end: real Pulumi engine and Kubernetes provider against a real kube-apiserver with a
-# simulated node. The first run takes the pinned tools (tests/e2e/env/versions.env) from their
+# End-to-end, both tiers. The simulated one: real Pulumi engine and Kubernetes provider
+# against a real kube-apiserver with a simulated node. The first run takes the pinned tools (tests/e2e/env/versions.env) from their
 # official releases, or builds them from the Go module proxy where those are out of reach
 # (README, Test); they are cached in ~/.cache/wso2-apim-e2e after.
-e2e:
+e2e: e2e-simulated e2e-realpods
+
+e2e-simulated:
 	tests/e2e/run.sh
+
+# The real-pods tier: the same stack with stand-in images on a real node (containerd, kubelet,
+# kube-proxy) in a private network namespace; rollouts and the HPA under real traffic. Root,
+# directly or through sudo. See tests/e2e/realpods/README-section.md.
+e2e-realpods:
+	tests/e2e/realpods/run.sh
 
 # A demo with no cloud account: deploy the local stack into a loopback control plane.
 demo:

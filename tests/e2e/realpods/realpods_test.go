@@ -1,0 +1,630 @@
+//go:build realpods
+
+package realpods
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wso2-k8s/apim-gke/tests/e2e/localstack"
+	"github.com/wso2-k8s/apim-gke/tests/e2e/realpods/images"
+	"github.com/wso2-k8s/apim-gke/tests/harness"
+)
+
+const (
+	ns = "wso2-apim"
+	// rps is the load of every rollout measurement, each request on a new connection: the
+	// issue asks for at least 20; more requests see more of a short outage (the negative
+	// control at 25/s saw 2 failed requests in a rollout of two pods, at 50/s it sees about 4).
+	rps = 50
+	// The API path of the sample backend, through the gateway's HTTP port.
+	helloPath = "/kuberneteshello"
+	hello     = "Hello Kubernetes!!!"
+	// The tier's storage: a class for the shared claim (nfs.backend storage-class), and
+	// hostPath volumes the test creates for it and for MySQL's claim.
+	sharedClass = "realpods-rwx"
+	// HPA settings the tier shapes through stack config: min 2 (the rollout runs on two
+	// replicas), max 3, the product's CPU target, a short scale-down window.
+	hpaMin, hpaMax  = 2, 3
+	scaleDownWindow = 20
+	// The stand-in's start-up: ports open after apimStartDelay, ready after apimReadyDelay
+	// more, as a (much faster) API Manager would.
+	apimStartDelay = "5s"
+	apimReadyDelay = "3s"
+)
+
+// env is what run.sh and realnode-up.sh tell the test.
+type env struct {
+	kubeconfig, nodeIP, containerd, work, timings string
+}
+
+func loadEnv(t *testing.T) env {
+	e := env{
+		kubeconfig: os.Getenv("KUBECONFIG"),
+		nodeIP:     os.Getenv("REALNODE_NODE_IP"),
+		containerd: os.Getenv("REALNODE_CONTAINERD_ADDRESS"),
+		work:       os.Getenv("REALPODS_WORK"),
+		timings:    os.Getenv("E2E_TIMINGS"),
+	}
+	if e.kubeconfig == "" || e.nodeIP == "" || e.containerd == "" || e.work == "" {
+		t.Skip("the real-pods tier runs through tests/e2e/realpods/run.sh (make e2e-realpods), which starts the node")
+	}
+	return e
+}
+
+// step runs one step, prints its time and appends it to the timing file. fatal steps stop the
+// test on failure; measurements let the next ones run.
+func step(t *testing.T, e env, name string, fatal bool, f func(t *testing.T) map[string]any) {
+	t.Helper()
+	start := time.Now()
+	var extra map[string]any
+	ok := t.Run(name, func(t *testing.T) { extra = f(t) })
+	secs := time.Since(start).Seconds()
+	if v, found := extra["seconds"]; found {
+		secs = v.(float64)
+		delete(extra, "seconds")
+	}
+	fmt.Printf("E2E STEP %-40s %8.1fs %s\n", name, time.Since(start).Seconds(), map[bool]string{true: "ok", false: "FAILED"}[ok])
+	record(t, e, name, secs, ok, extra)
+	if !ok && fatal {
+		t.FailNow()
+	}
+}
+
+// record appends one line to the E2E_TIMINGS JSON Lines file.
+func record(t *testing.T, e env, name string, secs float64, ok bool, extra map[string]any) {
+	if e.timings == "" {
+		return
+	}
+	line := map[string]any{"suite": "realpods", "step": name, "seconds": float64(int(secs*10)) / 10, "ok": ok}
+	for k, v := range extra {
+		line[k] = v
+	}
+	b, err := json.Marshal(line)
+	require.NoError(t, err)
+	f, err := os.OpenFile(e.timings, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	defer f.Close()
+	_, err = f.Write(append(b, '\n'))
+	require.NoError(t, err)
+}
+
+// TestRealPods deploys the local stack with stand-in images onto the real node and measures
+// the gateway's and the backend's rollouts under load, the control plane's rollout, the HPA
+// scaling out and in, and a negative control without preStop, then destroys the stack.
+func TestRealPods(t *testing.T) {
+	e := loadEnv(t)
+	ctx := context.Background()
+	k, err := newKube(e.kubeconfig)
+	require.NoError(t, err)
+	root, err := harness.RepoRoot()
+	require.NoError(t, err)
+
+	step(t, e, "0-build-and-import-images", true, func(t *testing.T) map[string]any {
+		buildImages(t, e, root)
+		return nil
+	})
+
+	// The pods' DNS (the kubelet's clusterDNS) and the JDBC driver download: both served by
+	// this process on the node address.
+	dns, err := startClusterDNS(k, net.JoinHostPort(e.nodeIP, "53"))
+	require.NoError(t, err)
+	defer dns.Close()
+	jarURL, jarSum := serveJar(t, e)
+
+	step(t, e, "1-storage", true, func(t *testing.T) map[string]any {
+		createStorage(t, k, e)
+		return nil
+	})
+
+	stack := openStack(t, ctx, root, e, jarURL, jarSum)
+	up := func(t *testing.T) {
+		_, err := stack.Up(ctx, optup.SuppressProgress())
+		require.NoError(t, err)
+	}
+	setConfig := func(t *testing.T, key, value string) {
+		require.NoError(t, stack.SetConfigWithOptions(ctx, key, auto.ConfigValue{Value: value}, &auto.ConfigOptions{Path: true}))
+	}
+
+	step(t, e, "2-up-real-pods", true, func(t *testing.T) map[string]any {
+		up(t)
+		waitAvailable(t, k, "apim-gw", hpaMin, 3*time.Minute)
+		assertRealPods(t, k, e)
+		body := get(t, "http://"+clusterIP(t, k, "apim-gw")+":8280"+helloPath)
+		assert.Contains(t, body, hello, "the API through the gateway stand-in's Service reaches the backend")
+		return nil
+	})
+
+	gatewayURL := "http://" + clusterIP(t, k, "apim-gw") + ":8280" + helloPath
+
+	step(t, e, "3-gateway-rollout-under-load", false, func(t *testing.T) map[string]any {
+		waitAvailable(t, k, "apim-gw", hpaMin, 2*time.Minute)
+		v, extra := underLoad(t, k, "apim-gw", "apim-gw", gatewayURL, func() {
+			setConfig(t, "gateway.image", images.Ref("apim", "v2"))
+			up(t)
+		})
+		assertImage(t, k, "apim-gw", images.Ref("apim", "v2"))
+		fmt.Printf("GATEWAY ROLLOUT UNDER LOAD: %s\n", v)
+		if v.counted == 0 && v.unrelatedTimeouts > 0 {
+			fmt.Printf("  allowed: %d timeout(s) outside every window in which a gateway pod was going away (<= 1 in 1,000)\n", v.unrelatedTimeouts)
+		}
+		assert.True(t, v.acceptable(), "the gateway rollout must not fail requests: %s", v)
+		return extra
+	})
+
+	step(t, e, "4-backend-rollout-under-load", false, func(t *testing.T) map[string]any {
+		v, extra := underLoad(t, k, "hello", "hello", gatewayURL, func() {
+			setConfig(t, "backend.image", images.Ref("backend", "v2"))
+			up(t)
+		})
+		assertImage(t, k, "hello", images.Ref("backend", "v2"))
+		fmt.Printf("BACKEND ROLLOUT UNDER LOAD: %s\n", v)
+		// The default backend (http-echo, and its stand-in) dies at SIGTERM: without a preStop
+		// pause in the backend's Deployment the Service still sends it new connections for a
+		// moment (a 5 s preStop sleep action made this 0 of 1,423 here).
+		assert.True(t, v.acceptable(), "the backend rollout must not fail requests through the gateway: %s", v)
+		return extra
+	})
+
+	step(t, e, "5-control-plane-rollout", false, func(t *testing.T) map[string]any {
+		cpURL := "https://" + clusterIP(t, k, "apim-cp") + ":9443/services/Version"
+		var minReady, maxPods int
+		v, extra := underLoadTracked(t, k, "apim-cp", "apim-cp", cpURL, "WSO2 API Manager", func() {
+			setConfig(t, "apim.image", images.Ref("apim", "v2"))
+			up(t)
+		}, func(tr *tracker) { minReady, maxPods = tr.minReadyEndpoints() })
+		assertImage(t, k, "apim-cp", images.Ref("apim", "v2"))
+		fmt.Printf("CONTROL PLANE ROLLOUT UNDER LOAD: %s; fewest ready endpoints %d, most pods %d\n", v, minReady, maxPods)
+		// The README's claim: one replica that rolls by surge (a second pod is started and
+		// must be ready before the first is taken away), so the Service never goes empty.
+		assert.GreaterOrEqual(t, minReady, 1, "the control plane's Service had no ready endpoint during its rollout")
+		assert.LessOrEqual(t, maxPods, 2, "one replica plus a surge of one")
+		assert.True(t, v.acceptable(), "the control plane's rollout must not fail requests: %s", v)
+		extra["min_ready_endpoints"], extra["max_pods"] = minReady, maxPods
+		return extra
+	})
+
+	step(t, e, "6-hpa-scale-out-and-in", false, func(t *testing.T) map[string]any {
+		return measureHPA(t, e, k, gatewayURL)
+	})
+
+	step(t, e, "7-negative-control-without-prestop", false, func(t *testing.T) map[string]any {
+		waitReplicas(t, k, "apim-gw", hpaMin, 5*time.Minute)
+		waitAvailable(t, k, "apim-gw", hpaMin, 3*time.Minute)
+		dep := "/apis/apps/v1/namespaces/" + ns + "/deployments/apim-gw"
+		// First roll pods without the hook (the old ones still have it and leave cleanly)...
+		require.NoError(t, k.jsonPatch(dep, map[string]any{"op": "remove", "path": "/spec/template/spec/containers/0/lifecycle"}))
+		waitRolledOut(t, k, "apim-gw", 5*time.Minute)
+		waitAvailable(t, k, "apim-gw", hpaMin, 3*time.Minute)
+		waitOnlyCurrentPods(t, k, "apim-gw", 3*time.Minute)
+		// ...then roll those twice (four pods go away): SIGTERM now reaches a pod the Service
+		// still sends new connections to until kube-proxy has caught up.
+		v, extra := underLoad(t, k, "apim-gw", "apim-gw", gatewayURL, func() {
+			for _, tag := range []string{"v3", "v1"} {
+				require.NoError(t, k.jsonPatch(dep, map[string]any{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": images.Ref("apim", tag)}))
+				waitRolledOut(t, k, "apim-gw", 5*time.Minute)
+				waitOnlyCurrentPods(t, k, "apim-gw", 3*time.Minute)
+			}
+		})
+		fmt.Printf("NEGATIVE CONTROL (no preStop, two rollouts): %s\n", v)
+		assert.Greater(t, v.failed, 0, "without the preStop hook the rollouts must lose requests, or this tier cannot see failures")
+		return extra
+	})
+
+	step(t, e, "8-destroy", true, func(t *testing.T) map[string]any {
+		_, err := stack.Destroy(ctx, optdestroy.SuppressProgress())
+		require.NoError(t, err)
+		assertNoPods(t, k, e)
+		deleteStorage(t, k)
+		return nil
+	})
+}
+
+// buildImages compiles the stand-in and imports every image into the node's containerd.
+func buildImages(t *testing.T, e env, root string) {
+	dir := filepath.Join(e.work, "images")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	// run.sh compiles the stand-in before entering the namespace; run by hand, build it here.
+	standin := os.Getenv("REALPODS_STANDIN")
+	if standin == "" {
+		standin = filepath.Join(dir, "standin")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", standin, "./tests/e2e/realpods/standin")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOPROXY=off")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "go build standin: %s", out)
+	}
+
+	busybox, err := exec.LookPath("busybox")
+	require.NoError(t, err, "Debian's busybox-static is needed for the images' shell")
+	f, err := elf.Open(busybox)
+	require.NoError(t, err)
+	for _, p := range f.Progs {
+		require.NotEqual(t, elf.PT_INTERP, p.Type, "%s is dynamically linked; install busybox-static", busybox)
+	}
+	f.Close()
+
+	tarball := filepath.Join(dir, "images.tar")
+	require.NoError(t, images.Write(images.Spec{
+		Standin: standin, Busybox: busybox,
+		APIMVersions:    []string{"v1", "v2", "v3"},
+		APIMArgs:        []string{"-start-delay=" + apimStartDelay, "-ready-delay=" + apimReadyDelay},
+		BackendVersions: []string{"v1", "v2"},
+	}, tarball))
+	out, err := exec.Command("ctr", "--address", e.containerd, "--namespace", "k8s.io", "images", "import", tarball).CombinedOutput()
+	require.NoError(t, err, "ctr images import: %s", out)
+	fmt.Print(string(out))
+}
+
+// serveJar serves a stand-in JDBC driver on the node address for the init container, which
+// downloads it with wget and checks its sha256 as it would Maven Central's jar.
+func serveJar(t *testing.T, e env) (string, string) {
+	jar := make([]byte, 64<<10)
+	_, err := rand.Read(jar)
+	require.NoError(t, err)
+	sum := sha256.Sum256(jar)
+	ln, err := net.Listen("tcp", net.JoinHostPort(e.nodeIP, "0"))
+	require.NoError(t, err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/mysql-connector-j-9.1.0.jar" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(jar)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return fmt.Sprintf("http://%s/mysql-connector-j-9.1.0.jar", ln.Addr()), hex.EncodeToString(sum[:])
+}
+
+// createStorage makes what a cluster's storage would provide: a ReadWriteMany class and
+// volume for the shared claim (nfs.backend storage-class), and a volume for MySQL's claim.
+// hostPath volumes under the tier's work directory: one node, so that is shared storage.
+func createStorage(t *testing.T, k *kube, e env) {
+	require.NoError(t, k.create("/apis/storage.k8s.io/v1/storageclasses", map[string]any{
+		"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+		"metadata":          map[string]any{"name": sharedClass},
+		"provisioner":       "kubernetes.io/no-provisioner",
+		"volumeBindingMode": "Immediate",
+	}))
+	pv := func(name, class, mode, size string) map[string]any {
+		return map[string]any{
+			"apiVersion": "v1", "kind": "PersistentVolume",
+			"metadata": map[string]any{"name": name},
+			"spec": map[string]any{
+				"capacity":                      map[string]any{"storage": size},
+				"accessModes":                   []string{mode},
+				"storageClassName":              class,
+				"persistentVolumeReclaimPolicy": "Retain",
+				"hostPath":                      map[string]any{"path": filepath.Join(e.work, "volumes", name), "type": "DirectoryOrCreate"},
+			},
+		}
+	}
+	require.NoError(t, k.create("/api/v1/persistentvolumes", pv("realpods-shared", sharedClass, "ReadWriteMany", "1Gi")))
+	// No class: binds MySQL's claim, which asks for the cluster's default class, and this
+	// cluster has none.
+	require.NoError(t, k.create("/api/v1/persistentvolumes", pv("realpods-mysql", "", "ReadWriteOnce", "5Gi")))
+}
+
+func deleteStorage(t *testing.T, k *kube) {
+	for _, p := range []string{"/api/v1/persistentvolumes/realpods-shared", "/api/v1/persistentvolumes/realpods-mysql",
+		"/apis/storage.k8s.io/v1/storageclasses/" + sharedClass} {
+		assert.NoError(t, k.delete(p))
+	}
+}
+
+// openStack opens the local stack (Pulumi.local.yaml) and shapes it for this tier through the
+// same stack config keys a user has: stand-in images, small requests, the HPA's bounds, the
+// storage class, and the parts this tier leaves out (analytics, the publisher Job).
+func openStack(t *testing.T, ctx context.Context, root string, e env, jarURL, jarSum string) auto.Stack {
+	stack, err := localstack.Open(ctx, root, t.TempDir(), "e2e-only-passphrase", harness.TestSecrets)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if _, err := stack.Destroy(context.Background(), optdestroy.SuppressProgress()); err != nil {
+			t.Logf("cleanup destroy: %v", err)
+		}
+	})
+	cfg := auto.ConfigMap{
+		"apim.image":                            {Value: images.Ref("apim", "v1")},
+		"apim.resources.requests.cpu":           {Value: "50m"},
+		"apim.resources.requests.memory":        {Value: "64Mi"},
+		"apim.jdbcDriver.url":                   {Value: jarURL},
+		"apim.jdbcDriver.sha256":                {Value: jarSum},
+		"apim.jdbcDriver.image":                 {Value: images.Ref("busybox", "1")},
+		"gateway.image":                         {Value: images.Ref("apim", "v1")},
+		"gateway.resources.requests.cpu":        {Value: "100m"},
+		"gateway.resources.requests.memory":     {Value: "64Mi"},
+		"gateway.resources.limits.cpu":          {Value: "500m"},
+		"gateway.minReplicas":                   {Value: fmt.Sprint(hpaMin)},
+		"gateway.maxReplicas":                   {Value: fmt.Sprint(hpaMax)},
+		"gateway.cpuTargetPercent":              {Value: "70"},
+		"gateway.scaleDownStabilizationSeconds": {Value: fmt.Sprint(scaleDownWindow)},
+		"mysql.image":                           {Value: images.Ref("mysql", "1")},
+		"backend.image":                         {Value: images.Ref("backend", "v1")},
+		"backend.replicas":                      {Value: "2"},
+		"nfs.backend":                           {Value: "storage-class"},
+		"nfs.storageClass":                      {Value: sharedClass},
+		"analytics.mode":                        {Value: "none"},
+		"publisher.enabled":                     {Value: "false"},
+	}
+	require.NoError(t, stack.SetAllConfigWithOptions(ctx, cfg, &auto.ConfigOptions{Path: true}))
+	return stack
+}
+
+// underLoad runs change while rps requests per second go to target, tracking the pods of
+// workload name behind Service svc, and judges the failures.
+func underLoad(t *testing.T, k *kube, name, svc, target string, change func()) (verdict, map[string]any) {
+	return underLoadTracked(t, k, name, svc, target, hello, change, nil)
+}
+
+func underLoadTracked(t *testing.T, k *kube, name, svc, target, expect string, change func(), inspect func(*tracker)) (verdict, map[string]any) {
+	t.Helper()
+	tr := track(k, ns, name, svc)
+	l := startLoad(target, rps, expect, nil)
+	time.Sleep(3 * time.Second)
+	start := time.Now()
+	change()
+	rollout := time.Since(start)
+	// Until every old pod is gone: the ones still in their preStop hook take requests too.
+	waitOnlyCurrentPods(t, k, name, 3*time.Minute)
+	time.Sleep(3 * time.Second)
+	r := l.Stop()
+	tr.Stop()
+	tr.print(name)
+	var h object
+	if _, err := k.get("/apis/autoscaling/v2/namespaces/"+ns+"/horizontalpodautoscalers/apim-gw", &h); err == nil {
+		fmt.Printf("  the gateway's HPA after this load: %s, %d replicas\n", utilization(h), h.num("status", "currentReplicas"))
+	}
+	v := r.judge(tr.windows())
+	if v.failed > 0 {
+		fmt.Printf("  failures (t since load start):\n%s", r.failures(25))
+	}
+	if inspect != nil {
+		inspect(tr)
+	}
+	assert.Greater(t, tr.terminated(), 0, "no %s pod went away: nothing was rolled", name)
+	assert.GreaterOrEqual(t, v.rps, float64(rps)*0.8, "the load fell short of %d requests/s", rps)
+	return v, map[string]any{
+		"seconds": rollout.Seconds(), "failed_requests": v.failed, "counted_failures": v.counted,
+		"unrelated_timeouts": v.unrelatedTimeouts, "total_requests": v.total, "requests_per_second": float64(int(v.rps*10)) / 10,
+		"pods_replaced": tr.terminated(), "failures_by_kind": v.byKind,
+	}
+}
+
+// measureHPA loads the gateway stand-in with CPU work above the target and times the HPA's
+// scale-out from min to min+1, then its scale-in after the load stops.
+func measureHPA(t *testing.T, e env, k *kube, gatewayURL string) map[string]any {
+	hpaPath := "/apis/autoscaling/v2/namespaces/" + ns + "/horizontalpodautoscalers/apim-gw"
+	waitReplicas(t, k, "apim-gw", hpaMin, 3*time.Minute)
+	waitAvailable(t, k, "apim-gw", hpaMin, 3*time.Minute)
+	// The HPA needs metrics before it can act on them: metrics-server scrapes the kubelet.
+	metricsAt := time.Now()
+	require.Eventually(t, func() bool {
+		var h object
+		if _, err := k.get(hpaPath, &h); err != nil {
+			return false
+		}
+		return len(asList(h.path("status", "currentMetrics"))) > 0 && h.path("status", "currentMetrics") != nil &&
+			asList(h.path("status", "currentMetrics"))[0].path("resource", "current", "averageUtilization") != nil
+	}, 4*time.Minute, 2*time.Second, "the HPA never got CPU metrics (metrics-server, kubelet stats)")
+	fmt.Printf("HPA has CPU metrics (waited %.0fs)\n", time.Since(metricsAt).Seconds())
+
+	// 20 requests/s, each burning 15 ms of CPU in the gateway: about 300m over two pods that
+	// request 100m each, i.e. 150% against a 70% target.
+	hdr := http.Header{"X-Standin-Burn": []string{"15ms"}}
+	l := startLoad(gatewayURL, 20, hello, hdr)
+	start := time.Now()
+	var decided, out time.Duration
+	deadline := start.Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		var h object
+		_, _ = k.get(hpaPath, &h)
+		if decided == 0 && h.num("status", "desiredReplicas") >= hpaMax {
+			decided = time.Since(start)
+			fmt.Printf("HPA decided %d replicas after %.1fs (%s)\n", hpaMax, decided.Seconds(), utilization(h))
+		}
+		if available(k, "apim-gw") >= hpaMax {
+			out = time.Since(start)
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	r := l.Stop()
+	v := r.judge(nil)
+	fmt.Printf("HPA SCALE-OUT %d -> %d: decided after %.1fs, third pod available after %.1fs; load %s\n",
+		hpaMin, hpaMax, decided.Seconds(), out.Seconds(), v)
+	require.NotZero(t, out, "the HPA did not scale the gateway out from %d to %d within 5 minutes", hpaMin, hpaMax)
+	record(t, e, "hpa-scale-out", out.Seconds(), true, map[string]any{"decided_after": decided.Seconds(),
+		"from": hpaMin, "to": hpaMax, "cpu_target_percent": 70})
+
+	start = time.Now()
+	var in time.Duration
+	deadline = start.Add(6 * time.Minute)
+	for time.Now().Before(deadline) {
+		var d object
+		_, _ = k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/apim-gw", &d)
+		if d.num("spec", "replicas") == hpaMin {
+			in = time.Since(start)
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	fmt.Printf("HPA SCALE-IN %d -> %d: %.1fs after the load stopped (scale-down stabilization window %ds)\n",
+		hpaMax, hpaMin, in.Seconds(), scaleDownWindow)
+	require.NotZero(t, in, "the HPA did not scale the gateway back in within 6 minutes")
+	record(t, e, "hpa-scale-in", in.Seconds(), true, map[string]any{"from": hpaMax, "to": hpaMin,
+		"scale_down_stabilization_seconds": scaleDownWindow})
+	return map[string]any{"scale_out_seconds": out.Seconds(), "scale_in_seconds": in.Seconds()}
+}
+
+func utilization(h object) string {
+	for _, m := range asList(h.path("status", "currentMetrics")) {
+		if u := m.path("resource", "current", "averageUtilization"); u != nil {
+			return fmt.Sprintf("CPU %v%% of requests", u)
+		}
+	}
+	return "no metric"
+}
+
+// assertRealPods checks that the pods really run: containers started by containerd, with pod
+// IPs on the bridge, and the stand-ins answering the probes the product configures.
+func assertRealPods(t *testing.T, k *kube, e env) {
+	var pods list
+	_, err := k.get("/api/v1/namespaces/"+ns+"/pods", &pods)
+	require.NoError(t, err)
+	fmt.Println("PODS")
+	for _, p := range pods.Items {
+		var states []string
+		for _, cs := range asList(p.path("status", "containerStatuses")) {
+			st := "waiting"
+			if cs.path("state", "running") != nil {
+				st = "running"
+			}
+			states = append(states, fmt.Sprintf("%s=%s ready=%v id=%.24s", cs.str("name"), st, cs.path("ready"), cs.str("containerID")))
+		}
+		fmt.Printf("  %-28s %-10s %-12s %s\n", p.str("metadata", "name"), p.str("status", "phase"), p.str("status", "podIP"), strings.Join(states, " "))
+		if p.str("status", "phase") == "Running" {
+			assert.True(t, strings.HasPrefix(p.str("status", "podIP"), "10.244."), "pod IP from the bridge CNI")
+			for _, cs := range asList(p.path("status", "containerStatuses")) {
+				assert.True(t, strings.HasPrefix(cs.str("containerID"), "containerd://"), "a real container")
+			}
+		}
+	}
+	for _, name := range []string{"apim-cp", "apim-gw", "hello"} {
+		waitAvailable(t, k, name, 1, 3*time.Minute)
+	}
+	var sts object
+	_, err = k.get("/apis/apps/v1/namespaces/"+ns+"/statefulsets/mysql", &sts)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, sts.num("status", "readyReplicas"), "MySQL's stand-in passes the mysqladmin exec probe")
+}
+
+func assertImage(t *testing.T, k *kube, name, image string) {
+	var d object
+	_, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d)
+	require.NoError(t, err)
+	cs := asList(d.path("spec", "template", "spec", "containers"))
+	require.NotEmpty(t, cs)
+	assert.Equal(t, image, cs[0].str("image"))
+}
+
+// assertNoPods: after destroy the namespace is gone and containerd runs no container.
+func assertNoPods(t *testing.T, k *kube, e env) {
+	require.Eventually(t, func() bool {
+		found, err := k.get("/api/v1/namespaces/"+ns, &object{})
+		return err == nil && !found
+	}, 3*time.Minute, time.Second, "namespace %s still exists after destroy", ns)
+	require.Eventually(t, func() bool {
+		out, err := exec.Command("ctr", "--address", e.containerd, "--namespace", "k8s.io", "tasks", "ls", "-q").Output()
+		return err == nil && strings.TrimSpace(string(out)) == ""
+	}, 2*time.Minute, time.Second, "containers still running after destroy")
+}
+
+func clusterIP(t *testing.T, k *kube, svc string) string {
+	var s object
+	_, err := k.get("/api/v1/namespaces/"+ns+"/services/"+svc, &s)
+	require.NoError(t, err)
+	ip := s.str("spec", "clusterIP")
+	require.NotEmpty(t, ip)
+	return ip
+}
+
+func get(t *testing.T, u string) string {
+	c := &http.Client{Timeout: 5 * time.Second}
+	var body string
+	require.Eventually(t, func() bool {
+		resp, err := c.Get(u)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		body = string(b)
+		return err == nil && resp.StatusCode == http.StatusOK
+	}, time.Minute, time.Second, "GET %s", u)
+	return body
+}
+
+func available(k *kube, name string) int64 {
+	var d object
+	if _, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d); err != nil {
+		return 0
+	}
+	return d.num("status", "availableReplicas")
+}
+
+func waitAvailable(t *testing.T, k *kube, name string, n int64, timeout time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool { return available(k, name) >= n }, timeout, time.Second,
+		"deployment %s never had %d available replicas", name, n)
+}
+
+func waitReplicas(t *testing.T, k *kube, name string, n int64, timeout time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var d object
+		_, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d)
+		return err == nil && d.num("spec", "replicas") == n
+	}, timeout, time.Second, "deployment %s never came back to %d replicas", name, n)
+}
+
+// waitRolledOut waits for the Deployment controller to finish: every replica updated and
+// available, as `kubectl rollout status` does.
+func waitRolledOut(t *testing.T, k *kube, name string, timeout time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var d object
+		if _, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d); err != nil {
+			return false
+		}
+		want := d.num("spec", "replicas")
+		return d.num("status", "observedGeneration") >= d.num("metadata", "generation") &&
+			d.num("status", "updatedReplicas") == want && d.num("status", "availableReplicas") == want &&
+			d.num("status", "replicas") == want
+	}, timeout, time.Second, "deployment %s did not finish rolling out", name)
+}
+
+// waitOnlyCurrentPods waits until every pod of the workload runs the Deployment's current
+// template and none is terminating.
+func waitOnlyCurrentPods(t *testing.T, k *kube, name string, timeout time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var d object
+		if _, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d); err != nil {
+			return false
+		}
+		cs := asList(d.path("spec", "template", "spec", "containers"))
+		var pods list
+		if _, err := k.get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape("app.kubernetes.io/name="+name), &pods); err != nil || len(cs) == 0 {
+			return false
+		}
+		for _, p := range pods.Items {
+			pcs := asList(p.path("spec", "containers"))
+			if p.path("metadata", "deletionTimestamp") != nil || len(pcs) == 0 || pcs[0].str("image") != cs[0].str("image") {
+				return false
+			}
+		}
+		return true
+	}, timeout, time.Second, "old %s pods did not go away", name)
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The real-pods tier: gets (or reuses) the tools, compiles the test and the stand-in, starts a
+# real node in a private network namespace (../env/realnode-up.sh), runs TestRealPods inside
+# it, and tears everything down however the run ends, proving nothing is left
+# (../env/realnode-down.sh). The node, the test and the teardown run as root (directly, or
+# through sudo); tools and compilation run as the caller, in the caller's caches.
+#
+#   tests/e2e/realpods/run.sh        (make e2e-realpods; make e2e runs it after the simulated suite)
+#
+# Step timings and measurements go to the log and, one JSON object per line (suite
+# "realpods"), to the file named by E2E_TIMINGS (default: a file in the scratch directory),
+# kept as $cache/timings/<UTC time>-realpods.jsonl.
+# shellcheck source-path=SCRIPTDIR/../../..
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+env_dir=tests/e2e/env
+. tests/e2e/env/versions.env
+. tests/e2e/env/lib.sh
+# Debian's container runtime, CNI plugins, iptables and conntrack for kube-proxy, nsenter, and a
+# static busybox for the images' shell (checked again by the test: it must be static).
+ensure_commands curl openssl tar containerd runc iptables conntrack nsenter:util-linux busybox:busybox-static
+[ -x /usr/lib/cni/bridge ] || ensure_commands /usr/lib/cni/bridge:containernetworking-plugins
+command -v go >/dev/null 2>&1 || { echo "Go is required (see go.mod for the version)" >&2; exit 1; }
+start=$(now)
+
+scratch=$(mktemp -d /tmp/wso2-apim-realpods.XXXXXX)
+export E2E_SUITE=realpods
+export E2E_TIMINGS="${E2E_TIMINGS:-$scratch/timings.jsonl}"
+case $E2E_TIMINGS in /*) ;; *) E2E_TIMINGS="$PWD/$E2E_TIMINGS" ;; esac
+kept="$E2E_CACHE/timings/$(date -u +%Y%m%dT%H%M%SZ)-realpods.jsonl"
+export E2E_STATE="$scratch/node"
+status=0
+# shellcheck disable=SC2317 # called by the traps
+cleanup() {
+  local rc=$? t
+  trap - EXIT INT TERM
+  [ "$status" != 0 ] || status=$rc
+  t=$(now)
+  if ! as_root env E2E_STATE="$E2E_STATE" E2E_BIN="${E2E_BIN:-}" "$env_dir/realnode-down.sh"; then
+    echo "real-pods tier: the teardown left something behind (listed above)" >&2
+    status=1
+  fi
+  printf 'E2E STEP %-40s %8ss %s\n' teardown-and-leak-check "$(since "$t")" "$([ "$status" = 0 ] && echo ok || echo FAILED)"
+  record_timing teardown-and-leak-check "$(since "$t")" "$([ "$status" = 0 ] && echo true || echo false)"
+  record_timing total "$(since "$start")" "$([ "$status" = 0 ] && echo true || echo false)"
+  if [ -s "$E2E_TIMINGS" ]; then
+    mkdir -p "$(dirname "$kept")"
+    cp "$E2E_TIMINGS" "$kept"
+    echo "E2E timings (JSON Lines): $kept"
+  fi
+  as_root rm -rf "$scratch"
+  echo "E2E realpods total $(since "$start")s"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# timed STEP CMD...: runs CMD, printing and recording its time under STEP.
+timed() {
+  local step=$1 t rc=0
+  shift
+  t=$(now)
+  "$@" || rc=$?
+  printf 'E2E STEP %-40s %8ss %s\n' "$step" "$(since "$t")" "$([ "$rc" = 0 ] && echo ok || echo FAILED)"
+  record_timing "$step" "$(since "$t")" "$([ "$rc" = 0 ] && echo true || echo false)"
+  return "$rc"
+}
+
+# shellcheck disable=SC2317 # called through timed
+get_tools() {
+  # shellcheck disable=SC2086 # a list of names
+  bin=$("$env_dir/tools.sh" $E2E_REALPODS_TOOLS)
+}
+# The test binary and the stand-in are built here, outside the namespace (it has no route to
+# the module proxy), as the caller.
+# shellcheck disable=SC2317 # called through timed
+compile() {
+  go test -c -tags realpods -o "$scratch/realpods.test" ./tests/e2e/realpods &&
+    CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$scratch/standin" ./tests/e2e/realpods/standin
+}
+timed tools get_tools
+export E2E_BIN="$bin"
+timed compile compile
+timed node-up as_root env E2E_STATE="$E2E_STATE" E2E_BIN="$bin" "$env_dir/realnode-up.sh"
+# shellcheck disable=SC1091
+. "$E2E_STATE/env"
+
+mkdir -p "$scratch/tmp" "$scratch/work"
+: >>"$E2E_TIMINGS"
+as_root env PULUMI_HOME="$scratch/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true \
+  "$bin/pulumi" plugin install resource kubernetes "$K8S_PROVIDER_VERSION" --file "$bin/pulumi-resource-kubernetes" >/dev/null
+t=$(now)
+(cd tests/e2e/realpods && as_root nsenter --net="/run/netns/$REALNODE_NETNS" -- env \
+  PATH="$bin:$PATH" HOME="$scratch" TMPDIR="$scratch/tmp" PULUMI_HOME="$scratch/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true \
+  KUBECONFIG="$E2E_STATE/kubeconfig" REALPODS_WORK="$scratch/work" REALPODS_STANDIN="$scratch/standin" \
+  REALNODE_NODE_IP="$REALNODE_NODE_IP" REALNODE_CONTAINERD_ADDRESS="$REALNODE_CONTAINERD_ADDRESS" \
+  E2E_TIMINGS="$E2E_TIMINGS" \
+  "$scratch/realpods.test" -test.v -test.count=1 -test.timeout 45m -test.run '^TestRealPods$') \
+  >"$scratch/realpods.log" 2>&1 || status=$?
+if [ "$status" = 0 ]; then
+  grep -E '^(E2E STEP|ROLLOUT TRACE|  +[0-9.]+s |[A-Z -]+:|HPA |  (allowed|failures)|    +[0-9.]+s |--- |PASS)' "$scratch/realpods.log" || true
+else
+  cat "$scratch/realpods.log"
+  echo "real-pods tier failed; node logs:" >&2
+  as_root sh -c "tail -n 15 '$E2E_STATE'/logs/*.log" >&2 || true
+fi
+printf 'E2E STEP %-40s %8ss %s\n' realpods-test "$(since "$t")" "$([ "$status" = 0 ] && echo ok || echo FAILED)"
+record_timing realpods-test "$(since "$t")" "$([ "$status" = 0 ] && echo true || echo false)"
