@@ -347,12 +347,14 @@ func openStack(t *testing.T, ctx context.Context, root string, e env, jarURL, ja
 	})
 	cfg := auto.ConfigMap{
 		"apim.image":                            {Value: images.Ref("apim", "v1")},
+		"apim.serverHome":                       {Value: images.ServerHome},
 		"apim.resources.requests.cpu":           {Value: "50m"},
 		"apim.resources.requests.memory":        {Value: "64Mi"},
 		"apim.jdbcDriver.url":                   {Value: jarURL},
 		"apim.jdbcDriver.sha256":                {Value: jarSum},
 		"apim.jdbcDriver.image":                 {Value: images.Ref("busybox", "1")},
 		"gateway.image":                         {Value: images.Ref("apim", "v1")},
+		"gateway.serverHome":                    {Value: images.ServerHome},
 		"gateway.resources.requests.cpu":        {Value: "100m"},
 		"gateway.resources.requests.memory":     {Value: "64Mi"},
 		"gateway.resources.limits.cpu":          {Value: "500m"},
