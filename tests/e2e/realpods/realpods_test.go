@@ -439,9 +439,15 @@ func measureHPA(t *testing.T, e env, k *kube, gatewayURL string) map[string]any 
 	start := time.Now()
 	var decided, out time.Duration
 	deadline := start.Add(5 * time.Minute)
+	lastPrint := time.Time{}
 	for time.Now().Before(deadline) {
 		var h object
 		_, _ = k.get(hpaPath, &h)
+		if time.Since(lastPrint) >= 10*time.Second {
+			fmt.Printf("  HPA under load, %5.1fs: %s, %d replicas, %d desired\n", time.Since(start).Seconds(),
+				utilization(h), h.num("status", "currentReplicas"), h.num("status", "desiredReplicas"))
+			lastPrint = time.Now()
+		}
 		if decided == 0 && h.num("status", "desiredReplicas") >= hpaMax {
 			decided = time.Since(start)
 			fmt.Printf("HPA decided %d replicas after %.1fs (%s)\n", hpaMax, decided.Seconds(), utilization(h))
@@ -457,15 +463,22 @@ func measureHPA(t *testing.T, e env, k *kube, gatewayURL string) map[string]any 
 	fmt.Printf("HPA SCALE-OUT %d -> %d: decided after %.1fs, third pod available after %.1fs; load %s\n",
 		hpaMin, hpaMax, decided.Seconds(), out.Seconds(), v)
 	require.NotZero(t, out, "the HPA did not scale the gateway out from %d to %d within 5 minutes", hpaMin, hpaMax)
-	record(t, e, "hpa-scale-out", out.Seconds(), true, map[string]any{"decided_after": decided.Seconds(),
+	record(t, e, "hpa-scale-out", out.Seconds(), true, map[string]any{"decided_after": decided.Round(100 * time.Millisecond).Seconds(),
 		"from": hpaMin, "to": hpaMax, "cpu_target_percent": 70})
 
 	start = time.Now()
 	var in time.Duration
 	deadline = start.Add(6 * time.Minute)
+	lastPrint = time.Time{}
 	for time.Now().Before(deadline) {
-		var d object
+		var d, h object
 		_, _ = k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/apim-gw", &d)
+		if time.Since(lastPrint) >= 10*time.Second {
+			_, _ = k.get(hpaPath, &h)
+			fmt.Printf("  HPA after the load, %5.1fs: %s, %d replicas, %d desired\n", time.Since(start).Seconds(),
+				utilization(h), h.num("status", "currentReplicas"), h.num("status", "desiredReplicas"))
+			lastPrint = time.Now()
+		}
 		if d.num("spec", "replicas") == hpaMin {
 			in = time.Since(start)
 			break
@@ -477,7 +490,8 @@ func measureHPA(t *testing.T, e env, k *kube, gatewayURL string) map[string]any 
 	require.NotZero(t, in, "the HPA did not scale the gateway back in within 6 minutes")
 	record(t, e, "hpa-scale-in", in.Seconds(), true, map[string]any{"from": hpaMax, "to": hpaMin,
 		"scale_down_stabilization_seconds": scaleDownWindow})
-	return map[string]any{"scale_out_seconds": out.Seconds(), "scale_in_seconds": in.Seconds()}
+	return map[string]any{"scale_out_seconds": out.Round(100 * time.Millisecond).Seconds(), "scale_in_seconds": in.Round(100 * time.Millisecond).Seconds(),
+		"scale_out_decided_seconds": decided.Round(100 * time.Millisecond).Seconds()}
 }
 
 func utilization(h object) string {
