@@ -23,7 +23,19 @@ ensure_commands curl openssl tar containerd runc iptables conntrack nsenter:util
 command -v go >/dev/null 2>&1 || { echo "Go is required (see go.mod for the version)" >&2; exit 1; }
 start=$(now)
 
+# A run killed outright (SIGKILL: no trap runs, and its watchdog killed too) leaves its node
+# behind: tear down the node of every earlier run whose run.sh is gone.
+for old in /tmp/wso2-apim-realpods.*/; do
+  [ -d "$old" ] || continue
+  owner=$(cat "$old/owner" 2>/dev/null || true)
+  if [ -n "$owner" ] && tr '\0' ' ' <"/proc/$owner/cmdline" 2>/dev/null | grep -q 'realpods/run.sh'; then continue; fi
+  echo "tearing down what an earlier run left: $old" >&2
+  as_root env E2E_STATE="$old/node" E2E_BIN="$E2E_CACHE/bin" "$env_dir/realnode-down.sh" || true
+  as_root rm -rf "$old"
+done
+
 scratch=$(mktemp -d /tmp/wso2-apim-realpods.XXXXXX)
+echo $$ >"$scratch/owner"
 export E2E_SUITE=realpods
 export E2E_TIMINGS="${E2E_TIMINGS:-$scratch/timings.jsonl}"
 case $E2E_TIMINGS in /*) ;; *) E2E_TIMINGS="$PWD/$E2E_TIMINGS" ;; esac
@@ -32,16 +44,16 @@ export E2E_STATE="$scratch/node"
 status=0
 # shellcheck disable=SC2317 # called by the traps
 cleanup() {
-  local rc=$? t
+  local rc=$? t clean=0
   trap - EXIT INT TERM
   [ "$status" != 0 ] || status=$rc
   t=$(now)
   if ! as_root env E2E_STATE="$E2E_STATE" E2E_BIN="${E2E_BIN:-}" "$env_dir/realnode-down.sh"; then
     echo "real-pods tier: the teardown left something behind (listed above)" >&2
-    status=1
+    status=1 clean=1
   fi
-  printf 'E2E STEP %-40s %8ss %s\n' teardown-and-leak-check "$(since "$t")" "$([ "$status" = 0 ] && echo ok || echo FAILED)"
-  record_timing teardown-and-leak-check "$(since "$t")" "$([ "$status" = 0 ] && echo true || echo false)"
+  printf 'E2E STEP %-40s %8ss %s\n' teardown-and-leak-check "$(since "$t")" "$([ "$clean" = 0 ] && echo ok || echo FAILED)"
+  record_timing teardown-and-leak-check "$(since "$t")" "$([ "$clean" = 0 ] && echo true || echo false)"
   record_timing total "$(since "$start")" "$([ "$status" = 0 ] && echo true || echo false)"
   if [ -s "$E2E_TIMINGS" ]; then
     mkdir -p "$(dirname "$kept")"
@@ -55,6 +67,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# The watchdog: if this script dies without its trap (SIGKILL), tears the node down at once.
+# In its own session, so that killing this script's process group does not take it too.
+root=
+[ "$(id -u)" = 0 ] || root="sudo -n"
+# shellcheck disable=SC2016 # $1..$5 are the inner shell's
+setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
+  [ -d "$2" ] || exit 0
+  echo "real-pods tier: run.sh was killed; tearing down" >&2
+  $5 env E2E_STATE="$2/node" E2E_BIN="$4" "$3/realnode-down.sh"; $5 rm -rf "$2"' \
+  watchdog $$ "$scratch" "$PWD/$env_dir" "$E2E_CACHE/bin" "$root" </dev/null &
 
 # timed STEP CMD...: runs CMD, printing and recording its time under STEP.
 timed() {
@@ -99,7 +121,7 @@ t=$(now)
   "$scratch/realpods.test" -test.v -test.count=1 -test.timeout 45m -test.run '^TestRealPods$') \
   >"$scratch/realpods.log" 2>&1 || status=$?
 if [ "$status" = 0 ]; then
-  grep -E '^(E2E STEP|ROLLOUT TRACE|  +[0-9.]+s |[A-Z -]+:|HPA |  (allowed|failures)|    +[0-9.]+s |--- |PASS)' "$scratch/realpods.log" || true
+  grep -E '^(E2E STEP|ROLLOUT TRACE|  +[0-9.]+s |[A-Z -]+:|HPA |  (allowed|failures|HPA|the gateway.s HPA)|    +[0-9.]+s |--- |PASS)' "$scratch/realpods.log" || true
 else
   cat "$scratch/realpods.log"
   echo "real-pods tier failed; node logs:" >&2
