@@ -44,6 +44,8 @@ const (
 	Port     = 9090
 	BasePath = "/kuberneteshello"
 	uid      = 65532
+	// preStopSeconds the pods keep serving after they are told to stop (see the Deployment).
+	preStopSeconds = 5
 )
 
 // WithDefaults returns a copy of a with every empty setting replaced by its default.
@@ -139,6 +141,12 @@ func NewBackend(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 						StartupProbe:    &corev1.ProbeArgs{HttpGet: answers, PeriodSeconds: pulumi.Int(2), FailureThreshold: pulumi.Int(30)},
 						ReadinessProbe:  &corev1.ProbeArgs{HttpGet: answers, PeriodSeconds: pulumi.Int(5), FailureThreshold: pulumi.Int(3)},
 						LivenessProbe:   &corev1.ProbeArgs{TcpSocket: listens, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(3)},
+						// http-echo exits at once on SIGTERM, while the Service may still send it
+						// new connections until every kube-proxy has caught up: keep serving for
+						// a few seconds first. A sleep action, as the image has no shell.
+						Lifecycle: &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
+							Sleep: &corev1.SleepActionArgs{Seconds: pulumi.Int(preStopSeconds)},
+						}},
 					}},
 				},
 			},

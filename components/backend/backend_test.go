@@ -82,6 +82,8 @@ func TestBackendAlone(t *testing.T) {
 		assert.Equal(t, 9090.0, dep.Get(c+probe+".httpGet.port"), probe)
 	}
 	assert.Equal(t, 9090.0, dep.Get(c+"livenessProbe.tcpSocket.port"), "alive while it listens; ready while it answers")
+	assert.Equal(t, 5.0, dep.Get(c+"lifecycle.preStop.sleep.seconds"),
+		"keeps serving while the Service lets go (the real-pods tier saw 502s without it)")
 	assert.Equal(t, true, dep.Get(c+"securityContext.readOnlyRootFilesystem"))
 	assert.Equal(t, 65532.0, dep.Get("spec.template.spec.securityContext.runAsUser"))
 	sel := map[string]any{"app.kubernetes.io/name": "hello", "app.kubernetes.io/component": "backend"}
