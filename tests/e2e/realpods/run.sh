@@ -121,7 +121,7 @@ t=$(now)
   "$scratch/realpods.test" -test.v -test.count=1 -test.timeout 45m -test.run '^TestRealPods$') \
   >"$scratch/realpods.log" 2>&1 || status=$?
 if [ "$status" = 0 ]; then
-  grep -E '^(E2E STEP|ROLLOUT TRACE|  +[0-9.]+s |[A-Z -]+:|HPA |  (allowed|failures|HPA|the gateway.s HPA)|    +[0-9.]+s |--- |PASS)' "$scratch/realpods.log" || true
+  grep -E '^(E2E STEP|ROLLOUT TRACE|  +[0-9.]+s |[A-Z -]+:|NEGATIVE CONTROL|HPA |  (allowed|failures|HPA|the gateway.s HPA)|    +[0-9.]+s |--- |PASS)' "$scratch/realpods.log" || true
 else
   cat "$scratch/realpods.log"
   echo "real-pods tier failed; node logs:" >&2
