@@ -218,16 +218,17 @@ func TestRealPods(t *testing.T) {
 		waitRolledOut(t, k, "apim-gw", 5*time.Minute)
 		waitAvailable(t, k, "apim-gw", hpaMin, 3*time.Minute)
 		waitOnlyCurrentPods(t, k, "apim-gw", 3*time.Minute)
-		// ...then roll those twice (four pods go away): SIGTERM now reaches a pod the Service
-		// still sends new connections to until kube-proxy has caught up.
+		// ...then roll those three times (six pods go away; two rollouts lost as few as 2
+		// requests here): SIGTERM now reaches a pod the Service still sends new connections
+		// to until kube-proxy has caught up.
 		v, extra := underLoad(t, k, "apim-gw", "apim-gw", gatewayURL, func() {
-			for _, tag := range []string{"v3", "v1"} {
+			for _, tag := range []string{"v3", "v1", "v2"} {
 				require.NoError(t, k.jsonPatch(dep, map[string]any{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": images.Ref("apim", tag)}))
 				waitRolledOut(t, k, "apim-gw", 5*time.Minute)
 				waitOnlyCurrentPods(t, k, "apim-gw", 3*time.Minute)
 			}
 		})
-		fmt.Printf("NEGATIVE CONTROL (no preStop, two rollouts): %s\n", v)
+		fmt.Printf("NEGATIVE CONTROL (no preStop, three rollouts): %s\n", v)
 		assert.Greater(t, v.failed, 0, "without the preStop hook the rollouts must lose requests, or this tier cannot see failures")
 		return extra
 	})
