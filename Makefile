@@ -36,7 +36,7 @@ e2e-simulated:
 
 # The real-pods tier: the same stack with stand-in images on a real node (containerd, kubelet,
 # kube-proxy) in a private network namespace; rollouts and the HPA under real traffic. Root,
-# directly or through sudo. See tests/e2e/realpods/README-section.md.
+# directly or through sudo. See README.md, Test, "Tier 3: real pods".
 e2e-realpods:
 	tests/e2e/realpods/run.sh
 
