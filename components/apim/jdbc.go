@@ -3,8 +3,6 @@ package apim
 import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"net/url"
-	"strconv"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
 )
@@ -85,17 +83,5 @@ func jdbcDriverInit(d JDBCDriver, dir string) corev1.ContainerArgs {
 // egress lets the init container reach the driver's server: its port, at any address (a
 // mirror's or Maven Central's, which have no fixed ranges).
 func (d JDBCDriver) egress() kube.Rule {
-	u, err := url.Parse(d.URL)
-	port := 443
-	if err == nil {
-		switch {
-		case u.Port() != "":
-			if n, convErr := strconv.Atoi(u.Port()); convErr == nil {
-				port = n
-			}
-		case u.Scheme == "http":
-			port = 80
-		}
-	}
-	return kube.Rule{Peers: []kube.Peer{{CIDR: "0.0.0.0/0"}}, Ports: kube.TCP(port)}
+	return kube.Rule{Peers: []kube.Peer{{CIDR: "0.0.0.0/0"}}, Ports: kube.TCP(kube.PortOf(d.URL))}
 }

@@ -1,6 +1,9 @@
 package kube
 
 import (
+	"net/url"
+	"strconv"
+
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -129,4 +132,20 @@ func NewNamespacePolicies(ctx *pulumi.Context, name string, namespace pulumi.Str
 		Spec:     dns,
 	}, opts...)
 	return err
+}
+
+// PortOf is the TCP port a client of rawURL connects to: its explicit port, else 80 for http
+// and 443 otherwise (also when rawURL does not parse: validation reports that elsewhere).
+func PortOf(rawURL string) int {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return 443
+	}
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	if u.Scheme == "http" {
+		return 80
+	}
+	return 443
 }

@@ -3,8 +3,6 @@ package publisher
 import (
 	_ "embed"
 	"fmt"
-	"net/url"
-	"strconv"
 
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -80,21 +78,6 @@ func (a Args) WithDefaults() Args {
 // Resources are what the publishing Job's container requests and may use.
 var Resources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "64Mi", EphemeralStorage: "16Mi"},
 	Limits: kube.Compute{CPU: "200m", Memory: "128Mi", EphemeralStorage: "64Mi"}}
-
-// controlPlanePort is the port of ControlPlaneURL (443 for https without one).
-func controlPlanePort(raw string) int {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return 443
-	}
-	if p, err := strconv.Atoi(u.Port()); err == nil {
-		return p
-	}
-	if u.Scheme == "http" {
-		return 80
-	}
-	return 443
-}
 
 // Publisher is the component's public face.
 type Publisher struct {
@@ -182,7 +165,7 @@ func NewPublisher(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		cp = []kube.Peer{{}}
 	}
 	if err := kube.NewPolicy(ctx, name, kube.Meta(name, a.Namespace, labels), kube.Selector(name, "api-publisher"), nil,
-		[]kube.Rule{{Peers: cp, Ports: kube.TCP(controlPlanePort(a.ControlPlaneURL))}}, parent); err != nil {
+		[]kube.Rule{{Peers: cp, Ports: kube.TCP(kube.PortOf(a.ControlPlaneURL))}}, parent); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(p, pulumi.Map{"path": pulumi.String(p.Path)}); err != nil {
