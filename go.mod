@@ -123,4 +123,5 @@ require (
 	google.golang.org/protobuf v1.36.11 // indirect
 	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
 	lukechampine.com/frand v1.5.1 // indirect
+	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
 )

@@ -82,7 +82,7 @@ func decodeStruct(path string, raw []byte, v reflect.Value) []decodeProblem {
 		f, ok := known[name]
 		if !ok {
 			problems = append(problems, decodeProblem{path: path + "." + name, unknown: true,
-				message: fmt.Sprintf("%s: unknown setting %q; see Pulumi.yaml or the README for the valid keys", path, name)})
+				message: fmt.Sprintf("%s: unknown setting %q; see Pulumi.yaml or docs/configuration.md for the valid keys", path, name)})
 			continue
 		}
 		problems = append(problems, decodeValue(path+"."+name, fields[name], f)...)

@@ -44,6 +44,7 @@ func keys(a *platform.Args) []configKey {
 		{"ingress", &a.Ingress},
 		{"publisher", &a.Publisher},
 		{"analytics", &a.Analytics},
+		{"monitoring", &a.Monitoring},
 	}
 }
 
@@ -56,9 +57,10 @@ func Keys() []string {
 	return names
 }
 
-// LoadConfig decodes every key straight into the Platform's args and checks them with the
-// Platform's own rules, so that the problems of every key (decoding, validation, secrets) are
-// reported together, before anything is registered.
+// LoadConfig decodes every key straight into the Platform's args and resolves them with the
+// Platform's own defaults and rules, so that the problems of every key (decoding, validation,
+// secrets) are reported together, before anything is registered; the args it returns are
+// resolved (platform.Resolve).
 func LoadConfig(ctx *pulumi.Context, name string) (*platform.Args, error) {
 	a := &platform.Args{}
 	var problems validate.Problems
@@ -85,7 +87,9 @@ func LoadConfig(ctx *pulumi.Context, name string) (*platform.Args, error) {
 	values, secretProblems := readSecrets(ctx, a)
 	problems.Add(secretProblems...)
 	problems.Add(platform.ValidateSecretValues(values)...)
-	for _, p := range platform.Check(ctx, name, *a) {
+	// Resolved once, here: NewPlatform trusts what this returns (platform.Resolve).
+	resolved, invalid := platform.Resolve(platform.ContextOf(ctx, name), *a)
+	for _, p := range invalid {
 		if !fromAny(p, undecoded) {
 			problems.Add(p)
 		}
@@ -93,7 +97,7 @@ func LoadConfig(ctx *pulumi.Context, name string) (*platform.Args, error) {
 	if len(problems) > 0 {
 		return nil, &ConfigError{Stack: ctx.Stack(), Problems: problems}
 	}
-	return a, nil
+	return &resolved, nil
 }
 
 // fromAny says a problem is about one of the settings (or below them).

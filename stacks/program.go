@@ -40,6 +40,7 @@ func Program(ctx *pulumi.Context) error {
 		"adminUsername":          p.AdminUsername,
 		"adminPassword":          p.AdminPassword,
 		"generatedSecrets":       p.GeneratedSecrets,
+		"keystoresExpire":        p.KeystoresExpire,
 	} {
 		ctx.Export(name, v)
 	}

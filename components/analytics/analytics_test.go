@@ -3,7 +3,6 @@ package analytics_test
 import (
 	"testing"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -15,17 +14,7 @@ import (
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
 
-const (
-	typeAnalytics   = "wso2apim:analytics:Analytics"
-	typeSecret      = "kubernetes:core/v1:Secret"
-	typeConfigMap   = "kubernetes:core/v1:ConfigMap"
-	typeService     = "kubernetes:core/v1:Service"
-	typeStatefulSet = "kubernetes:apps/v1:StatefulSet"
-	typeDeployment  = "kubernetes:apps/v1:Deployment"
-	typePDB         = "kubernetes:policy/v1:PodDisruptionBudget"
-	typeNetPol      = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-	typePod         = "kubernetes:core/v1:Pod"
-)
+const typeAnalytics = "wso2apim:analytics:Analytics"
 
 func boolp(v bool) *bool { return &v }
 
@@ -36,69 +25,16 @@ func minimal() *analytics.Args {
 
 func run(t *testing.T, args *analytics.Args) (*harness.Graph, *analytics.Analytics) {
 	t.Helper()
-	var an *analytics.Analytics
-	program := func(ctx *pulumi.Context) error {
-		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		an, err = analytics.NewAnalytics(ctx, "an", args, pulumi.Provider(k8s))
-		return err
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.NoError(t, err)
-	return g, an
-}
-
-func children(t *testing.T, g *harness.Graph) []string {
-	t.Helper()
-	comp := g.OfType(typeAnalytics)
-	require.Len(t, comp, 1)
-	prov := g.Find("pulumi:providers:kubernetes", "k8s")
-	require.NotNil(t, prov)
-	var out []string
-	for _, r := range g.All() {
-		if r == comp[0] || r == prov {
-			continue
-		}
-		out = append(out, r.Type+" "+r.Name)
-		assert.Equal(t, comp[0].URN, r.Parent, "%s %s is the component's child", r.Type, r.Name)
-		if r.Custom {
-			assert.Equal(t, prov.URN, r.Provider, "%s %s uses the explicit provider", r.Type, r.Name)
-		}
-	}
-	return out
-}
-
-// env returns a container's environment as name → value (or "secret:<name>/<key>").
-func env(t *testing.T, r *harness.Resource, container string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	list, _ := r.Get(container + ".env").([]any)
-	require.NotEmpty(t, list)
-	for _, e := range list {
-		m := e.(map[string]any)
-		switch {
-		case m["value"] != nil:
-			out[m["name"].(string)] = m["value"].(string)
-		case m["valueFrom"] != nil:
-			if ref, ok := m["valueFrom"].(map[string]any)["secretKeyRef"].(map[string]any); ok {
-				out[m["name"].(string)] = "secret:" + ref["name"].(string) + "/" + ref["key"].(string)
-			} else {
-				out[m["name"].(string)] = "field"
-			}
-		}
-	}
-	return out
+	return harness.Construct(t, harness.Kubernetes, analytics.NewAnalytics, "an", args)
 }
 
 func TestAnalyticsAlone(t *testing.T) {
 	g, an := run(t, minimal())
 	assert.ElementsMatch(t, []string{
-		typeSecret + " an-credentials", typeConfigMap + " an-shipper",
-		typeService + " an", typeService + " an-headless", typeStatefulSet + " an", typePDB + " an", typeNetPol + " an",
-		typeDeployment + " an-dashboards", typeService + " an-dashboards", typePDB + " an-dashboards", typeNetPol + " an-dashboards",
-	}, children(t, g))
+		harness.TypeSecret + " an-credentials", harness.TypeConfigMap + " an-shipper",
+		harness.TypeService + " an", harness.TypeService + " an-headless", harness.TypeStatefulSet + " an", harness.TypePDB + " an", harness.TypeNetworkPolicy + " an",
+		harness.TypeDeployment + " an-dashboards", harness.TypeService + " an-dashboards", harness.TypePDB + " an-dashboards", harness.TypeNetworkPolicy + " an-dashboards",
+	}, harness.Children(t, g, typeAnalytics))
 
 	assert.Equal(t, "https://opensearch:9200", an.Endpoint)
 	assert.Equal(t, kube.SecretRef{Name: "opensearch-credentials", Key: "admin-password"}, an.Credentials)
@@ -107,16 +43,16 @@ func TestAnalyticsAlone(t *testing.T) {
 	assert.Equal(t, "opensearch-shipper", an.ShipperConfigMap)
 	assert.Equal(t, "fluent/fluent-bit:3.2.2", an.ShipperImage)
 
-	secret := g.Find(typeSecret, "an-credentials")
+	secret := g.Find(harness.TypeSecret, "an-credentials")
 	assert.Equal(t, "opensearch-credentials", secret.Get("metadata.name"))
 	assert.Equal(t, "Admin-Pw-1-DO-NOT-USE", secret.Get("stringData.admin-password"))
 	assert.True(t, secret.IsSecret("stringData.admin-password"), "marked secret by the component")
 
-	shipper := g.Find(typeConfigMap, "an-shipper")
+	shipper := g.Find(harness.TypeConfigMap, "an-shipper")
 	assert.Equal(t, analytics.ShipperConfig("/logs", "opensearch", 9200), shipper.Get("data[fluent-bit.conf]"))
 	assert.NotContains(t, shipper.String("data[fluent-bit.conf]"), "DO-NOT-USE")
 
-	sts := g.Find(typeStatefulSet, "an")
+	sts := g.Find(harness.TypeStatefulSet, "an")
 	assert.True(t, sts.Protect, "protected by default")
 	assert.Equal(t, "opensearch", sts.Get("metadata.name"))
 	assert.Equal(t, "2.19.1", sts.Get("metadata.labels[app.kubernetes.io/version]"), "version from the image")
@@ -129,20 +65,20 @@ func TestAnalyticsAlone(t *testing.T) {
 	assert.Equal(t, "opensearchproject/opensearch:2.19.1", sts.Get(c+".image"))
 	assert.Equal(t, map[string]any{"cpu": "500m", "memory": "2Gi", "ephemeral-storage": "512Mi"}, sts.Get(c+".resources.requests"))
 	assert.Equal(t, map[string]any{"cpu": "2", "memory": "2Gi", "ephemeral-storage": "2Gi"}, sts.Get(c+".resources.limits"))
-	e := env(t, sts, c)
+	e := harness.Env(t, sts, c)
 	assert.Equal(t, "-Xms1024m -Xmx1024m", e["OPENSEARCH_JAVA_OPTS"], "default heap")
 	assert.Equal(t, "single-node", e["discovery.type"])
 	assert.NotContains(t, e, "discovery.seed_hosts")
 	assert.Equal(t, "secret:opensearch-credentials/admin-password", e["OPENSEARCH_INITIAL_ADMIN_PASSWORD"])
 	assert.Equal(t, "false", e["node.store.allow_mmap"])
 
-	headless := g.Find(typeService, "an-headless")
+	headless := g.Find(harness.TypeService, "an-headless")
 	assert.Equal(t, "None", headless.Get("spec.clusterIP"))
 	assert.Equal(t, true, headless.Get("spec.publishNotReadyAddresses"))
 	assert.Len(t, headless.Get("spec.ports"), 2)
-	assert.Equal(t, []any{map[string]any{"name": "http", "port": 9200.0, "targetPort": 9200.0}}, g.Find(typeService, "an").Get("spec.ports"))
+	assert.Equal(t, []any{map[string]any{"name": "http", "port": 9200.0, "targetPort": 9200.0}}, g.Find(harness.TypeService, "an").Get("spec.ports"))
 
-	np := g.Find(typeNetPol, "an")
+	np := g.Find(harness.TypeNetworkPolicy, "an")
 	assert.Equal(t, []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{
 		"app.kubernetes.io/name": "opensearch-dashboards", "app.kubernetes.io/component": "analytics-dashboards"}}}},
 		np.Get("spec.ingress.0.from"), "no shippers given: only Dashboards reaches the HTTP API")
@@ -153,7 +89,7 @@ func TestAnalyticsAlone(t *testing.T) {
 		np.Get("spec.egress.0.to"), "the nodes call each other only")
 	assert.Len(t, np.Get("spec.egress"), 1)
 
-	dnp := g.Find(typeNetPol, "an-dashboards")
+	dnp := g.Find(harness.TypeNetworkPolicy, "an-dashboards")
 	assert.Equal(t, "opensearch-dashboards", dnp.Get("metadata.name"))
 	assert.Equal(t, []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{}}}},
 		dnp.Get("spec.ingress.0.from"), "no clients given: the namespace's pods")
@@ -162,18 +98,18 @@ func TestAnalyticsAlone(t *testing.T) {
 		dnp.Get("spec.egress.0.to.0.podSelector.matchLabels"))
 	assert.Equal(t, 9200.0, dnp.Get("spec.egress.0.ports.0.port"))
 
-	dash := g.Find(typeDeployment, "an-dashboards")
+	dash := g.Find(harness.TypeDeployment, "an-dashboards")
 	assert.False(t, dash.Protect)
 	assert.Equal(t, "opensearch-dashboards", dash.Get("metadata.name"))
 	assert.Equal(t, "opensearchproject/opensearch-dashboards:2.19.1", dash.Get(c+".image"))
-	de := env(t, dash, c)
+	de := harness.Env(t, dash, c)
 	assert.Equal(t, `["https://opensearch:9200"]`, de["OPENSEARCH_HOSTS"])
 	assert.Equal(t, "secret:opensearch-credentials/admin-password", de["OPENSEARCH_PASSWORD"])
 	assert.Equal(t, map[string]any{"maxSurge": 1.0, "maxUnavailable": 0.0}, dash.Get("spec.strategy.rollingUpdate"))
-	assert.Nil(t, g.Find(typeService, "an-dashboards").Get("metadata.annotations"))
+	assert.Nil(t, g.Find(harness.TypeService, "an-dashboards").Get("metadata.annotations"))
 
 	for _, n := range []string{"an", "an-dashboards"} {
-		assert.Equal(t, 1.0, g.Find(typePDB, n).Get("spec.maxUnavailable"), n)
+		assert.Equal(t, 1.0, g.Find(harness.TypePDB, n).Get("spec.maxUnavailable"), n)
 	}
 }
 
@@ -186,31 +122,27 @@ func TestClusterOfThree(t *testing.T) {
 	a.DashboardsClients = []kube.Peer{{CIDR: "35.191.0.0/16"}}
 	g, an := run(t, a)
 	assert.Equal(t, "https://logs:9200", an.Endpoint)
-	sts := g.Find(typeStatefulSet, "an")
+	sts := g.Find(harness.TypeStatefulSet, "an")
 	assert.False(t, sts.Protect, "Protect false is followed")
 	assert.Equal(t, 3.0, sts.Get("spec.replicas"))
 	assert.Equal(t, "logs-headless", sts.Get("spec.serviceName"))
 	assert.Equal(t, "ssd", sts.Get("spec.volumeClaimTemplates.0.spec.storageClassName"))
-	e := env(t, sts, "spec.template.spec.containers.0")
+	e := harness.Env(t, sts, "spec.template.spec.containers.0")
 	assert.Equal(t, "logs-headless", e["discovery.seed_hosts"])
 	assert.Equal(t, "logs-0,logs-1,logs-2", e["cluster.initial_cluster_manager_nodes"])
 	assert.NotContains(t, e, "discovery.type")
 	assert.Equal(t, "-Xms1536m -Xmx1536m", e["OPENSEARCH_JAVA_OPTS"])
-	assert.Len(t, g.Find(typeNetPol, "an").Get("spec.ingress.0.from"), 2, "Dashboards and the shipper clients")
-	assert.Equal(t, map[string]any{"app": "gw"}, g.Find(typeNetPol, "an").Get("spec.ingress.0.from.1.podSelector.matchLabels"))
-	assert.Equal(t, `{"ingress":true}`, g.Find(typeService, "an-dashboards").Get("metadata.annotations[cloud.google.com/neg]"))
+	assert.Len(t, g.Find(harness.TypeNetworkPolicy, "an").Get("spec.ingress.0.from"), 2, "Dashboards and the shipper clients")
+	assert.Equal(t, map[string]any{"app": "gw"}, g.Find(harness.TypeNetworkPolicy, "an").Get("spec.ingress.0.from.1.podSelector.matchLabels"))
+	assert.Equal(t, `{"ingress":true}`, g.Find(harness.TypeService, "an-dashboards").Get("metadata.annotations[cloud.google.com/neg]"))
 	assert.Equal(t, []any{map[string]any{"ipBlock": map[string]any{"cidr": "35.191.0.0/16"}}},
-		g.Find(typeNetPol, "an-dashboards").Get("spec.ingress.0.from"), "the clients given replace the namespace")
+		g.Find(harness.TypeNetworkPolicy, "an-dashboards").Get("spec.ingress.0.from"), "the clients given replace the namespace")
 }
 
 // The sidecar a gateway runs, rendered in a pod of the caller's.
 func TestShipperSidecar(t *testing.T) {
-	program := func(ctx *pulumi.Context) error {
-		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		an, err := analytics.NewAnalytics(ctx, "an", minimal(), pulumi.Provider(k8s))
+	g := harness.MustRunComponent(t, harness.Kubernetes, func(ctx *pulumi.Context, k8s pulumi.ResourceOption) error {
+		an, err := analytics.NewAnalytics(ctx, "an", minimal(), k8s)
 		if err != nil {
 			return err
 		}
@@ -220,18 +152,16 @@ func TestShipperSidecar(t *testing.T) {
 		}
 		_, err = corev1.NewPod(ctx, "gw", &corev1.PodArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("gw")},
-			Spec:     &corev1.PodSpecArgs{Containers: corev1.ContainerArray{analytics.ShipperSidecar(an, "logs")}, Volumes: vols},
-		}, pulumi.Provider(k8s))
+			Spec:     &corev1.PodSpecArgs{Containers: corev1.ContainerArray{analytics.ShipperSidecar(an, "logs", 20)}, Volumes: vols},
+		}, k8s)
 		return err
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.NoError(t, err)
-	pod := g.Find(typePod, "gw")
+	})
+	pod := g.Find(harness.TypePod, "gw")
 	require.NotNil(t, pod)
 	c := "spec.containers.0"
 	assert.Equal(t, "analytics-shipper", pod.Get(c+".name"))
 	assert.Equal(t, "fluent/fluent-bit:3.2.2", pod.Get(c+".image"))
-	assert.Equal(t, map[string]string{"OPENSEARCH_PASSWORD": "secret:opensearch-credentials/admin-password"}, env(t, pod, c))
+	assert.Equal(t, map[string]string{"OPENSEARCH_PASSWORD": "secret:opensearch-credentials/admin-password"}, harness.Env(t, pod, c))
 	assert.Equal(t, []any{
 		map[string]any{"name": "logs", "mountPath": "/logs", "readOnly": true},
 		map[string]any{"name": "shipper-conf", "mountPath": "/fluent-bit/etc/conf", "readOnly": true},
@@ -255,25 +185,8 @@ func TestShipperConfig(t *testing.T) {
 	assert.Contains(t, analytics.ShipperConfig("/var/log/x", "os", 443), "Path              /var/log/x/apim_metrics.log\n")
 }
 
-func refused(t *testing.T, args *analytics.Args) error {
-	t.Helper()
-	var newErr error
-	program := func(ctx *pulumi.Context) error {
-		_, newErr = analytics.NewAnalytics(ctx, "an", args)
-		return newErr
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.Error(t, err)
-	assert.Empty(t, g.All(), "nothing registered")
-	return newErr
-}
-
 func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
-	cases := []struct {
-		name string
-		args *analytics.Args
-		want string
-	}{
+	cases := []harness.Refusal[*analytics.Args]{
 		{"nil args", nil, `analytics "an": args are required`},
 		{"nothing set", &analytics.Args{}, `analytics "an": args: Namespace and AdminPassword are required`},
 		{"no password", &analytics.Args{Namespace: pulumi.String("apps")}, `analytics "an": args: Namespace and AdminPassword are required`},
@@ -282,13 +195,7 @@ func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 			`analytics "an": replicas: 2 is not valid; want 1 (a single node) or an odd number of at least 3, so the cluster managers keep a quorum; ` +
 				`storageSize: "lots" is not valid; want a size such as 20Gi; args: Namespace and AdminPassword are required`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := refused(t, c.args)
-			require.Error(t, err)
-			assert.EqualError(t, err, c.want)
-		})
-	}
+	harness.ExpectRefusals(t, analytics.NewAnalytics, "an", cases)
 }
 
 func TestRefusesNegativeHeap(t *testing.T) {
@@ -315,11 +222,7 @@ func TestWithDefaults(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	const quorum = "is not valid; want 1 (a single node) or an odd number of at least 3, so the cluster managers keep a quorum"
-	cases := []struct {
-		name string
-		args analytics.Args
-		want string // "": valid
-	}{
+	cases := []harness.Validation[analytics.Args]{
 		{"defaults", analytics.Args{}, ""},
 		{"three replicas", analytics.Args{Replicas: 3}, ""},
 		{"five replicas", analytics.Args{Replicas: 5}, ""},
@@ -341,15 +244,5 @@ func TestValidate(t *testing.T) {
 			`analytics.shipperImage: "fluent bit" is not valid; want an image reference such as fluent/fluent-bit:3.2.2`},
 		{"images valid", analytics.Args{Image: "mirror/os:2", DashboardsImage: "mirror/osd:2", ShipperImage: "mirror/fb:3"}, ""},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := c.args.WithDefaults().Validate("analytics")
-			if c.want == "" {
-				assert.Empty(t, p)
-				return
-			}
-			assert.Contains(t, p, c.want)
-			assert.Len(t, p, 1, "one problem only: %v", p)
-		})
-	}
+	harness.ExpectProblems(t, func(args analytics.Args) []string { return args.WithDefaults().Validate("analytics") }, cases)
 }

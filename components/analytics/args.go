@@ -7,12 +7,32 @@ import (
 	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
-// Modes (the stack's analytics.mode; the component itself is only for opensearch).
+// Mode is where API analytics go (the stack's analytics.mode; the component itself is only for
+// opensearch).
+type Mode string
+
+// Analytics modes.
 const (
-	ModeOpenSearch = "opensearch"
-	ModeMoesif     = "moesif"
-	ModeNone       = "none"
+	ModeOpenSearch Mode = "opensearch"
+	ModeMoesif     Mode = "moesif"
+	ModeNone       Mode = "none"
 )
+
+// Modes are the valid analytics modes.
+var Modes = []Mode{ModeOpenSearch, ModeMoesif, ModeNone}
+
+// DashboardsPortName is the Dashboards Service's port, and DashboardsHealthPath the page that
+// answers once Dashboards can serve (its readiness probe and the load balancer's check).
+const (
+	DashboardsPortName   = "http"
+	DashboardsHealthPath = "/app/login"
+)
+
+// StoreComponent is the OpenSearch pods' component label.
+const StoreComponent = "analytics-store"
+
+// StoreSelector picks the OpenSearch pods of the store named name: the shippers write there.
+func StoreSelector(name string) map[string]string { return kube.Selector(name, StoreComponent) }
 
 // Index names WSO2's guide uses for successful and failed API calls.
 const (
@@ -54,6 +74,13 @@ type Args struct {
 	// DashboardsClients may reach Dashboards (the load balancer or the ingress controller).
 	// Empty: the pods of the namespace.
 	DashboardsClients []kube.Peer `json:"-"`
+	// NodeSpread says (for the OpenSearch nodes) how strictly replicas keep to different nodes (kube.Spread).
+	// Defaults to preferred (a cluster may have one node); the Platform asks for required on
+	// GKE, whose autoscaler adds the nodes.
+	NodeSpread kube.NodeSpread `json:"-"`
+	// PreStopSeconds Dashboards keeps serving once told to stop, while the load balancer or
+	// Ingress controller drains it (see ingress.Args.PreStopSeconds). Defaults to 15.
+	PreStopSeconds int `json:"-"`
 	// DashboardsServiceAnnotations are put on the Dashboards Service (e.g. for a load
 	// balancer, see ingress.HTTPServiceAnnotations).
 	DashboardsServiceAnnotations map[string]string `json:"-"`
@@ -100,6 +127,12 @@ func (a Args) WithDefaults() Args {
 	}
 	if a.Replicas == 0 {
 		a.Replicas = 1
+	}
+	if a.PreStopSeconds == 0 {
+		a.PreStopSeconds = 15
+	}
+	if a.NodeSpread == "" {
+		a.NodeSpread = kube.SpreadNodesPreferred
 	}
 	if a.Image == "" {
 		a.Image = "opensearchproject/opensearch:2.19.1"

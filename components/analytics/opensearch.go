@@ -45,8 +45,8 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		return nil, err
 	}
 	parent := pulumi.Parent(an)
-	labels := kube.Labels(a.Name, "analytics-store", kube.ImageTag(a.Image), nil)
-	selector := kube.Selector(a.Name, "analytics-store")
+	labels := kube.Labels(a.Name, StoreComponent, kube.ImageTag(a.Image), nil)
+	selector := StoreSelector(a.Name)
 	dashSelector := kube.Selector(dash, "analytics-dashboards")
 	meta := func(n string, l map[string]string) *metav1.ObjectMetaArgs { return kube.Meta(n, a.Namespace, l) }
 
@@ -97,7 +97,7 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		// restricted namespace forbids; niofs is a little slower and needs nothing.
 		corev1.EnvVarArgs{Name: pulumi.String("node.store.allow_mmap"), Value: pulumi.String("false")},
 		// The security plugin stays on: the image sets it up with this admin password and TLS
-		// on transport and HTTP (its demo certificates; see README for your own CA).
+		// on transport and HTTP (its demo certificates; docs/design.md, Analytics).
 		kube.SecretEnv("OPENSEARCH_INITIAL_ADMIN_PASSWORD", an.Credentials),
 	}
 	if a.Replicas == 1 {
@@ -139,7 +139,7 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 				Spec: &corev1.PodSpecArgs{
 					SecurityContext:              kube.PodSecurity(opensearchUID),
 					AutomountServiceAccountToken: pulumi.Bool(false),
-					Affinity:                     kube.SpreadAffinity(selector),
+					TopologySpreadConstraints:    kube.Spread(selector, a.NodeSpread),
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{
 						Name:      pulumi.String("opensearch"),
 						Image:     pulumi.String(a.Image),
@@ -225,10 +225,15 @@ func newDashboards(ctx *pulumi.Context, name string, a Args, an *Analytics, sele
 						StartupProbe:    &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(30)},
 						// Ready when the login page renders (the server is up and reached
 						// OpenSearch); alive while it listens.
-						ReadinessProbe: &corev1.ProbeArgs{HttpGet: &corev1.HTTPGetActionArgs{Path: pulumi.String("/app/login"), Port: pulumi.Int(dashboardsPort)},
+						ReadinessProbe: &corev1.ProbeArgs{HttpGet: &corev1.HTTPGetActionArgs{Path: pulumi.String(DashboardsHealthPath), Port: pulumi.Int(dashboardsPort)},
 							PeriodSeconds: pulumi.Int(10), TimeoutSeconds: pulumi.Int(5)},
 						LivenessProbe: &corev1.ProbeArgs{TcpSocket: tcp, PeriodSeconds: pulumi.Int(20), FailureThreshold: pulumi.Int(3)},
+						// Serves on while the edge drains it (the image has no shell: the
+						// kubelet's own sleep).
+						Lifecycle: &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
+							Sleep: &corev1.SleepActionArgs{Seconds: pulumi.Int(a.PreStopSeconds)}}},
 					}},
+					TerminationGracePeriodSeconds: pulumi.Int(a.PreStopSeconds + 30),
 				},
 			},
 		},
@@ -246,14 +251,14 @@ func newDashboards(ctx *pulumi.Context, name string, a Args, an *Analytics, sele
 	}
 	if err := kube.NewPolicy(ctx, name+"-dashboards", meta(an.DashboardsService, labels), selector,
 		[]kube.Rule{{Peers: clients, Ports: kube.TCP(dashboardsPort)}},
-		[]kube.Rule{{Peers: []kube.Peer{{Pods: kube.Selector(a.Name, "analytics-store")}}, Ports: kube.TCP(httpPort)}}, opts...); err != nil {
+		[]kube.Rule{{Peers: []kube.Peer{{Pods: StoreSelector(a.Name)}}, Ports: kube.TCP(httpPort)}}, opts...); err != nil {
 		return err
 	}
 	if _, err := corev1.NewService(ctx, name+"-dashboards", &corev1.ServiceArgs{
 		Metadata: svcMeta,
 		Spec: &corev1.ServiceSpecArgs{
 			Selector: pulumi.ToStringMap(selector),
-			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{Name: pulumi.String("http"),
+			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{Name: pulumi.String(DashboardsPortName),
 				Port: pulumi.Int(dashboardsPort), TargetPort: pulumi.Int(dashboardsPort)}},
 		},
 	}, opts...); err != nil {

@@ -102,7 +102,10 @@ var ShipperResources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory:
 
 // ShipperSidecar is the Fluent Bit container a gateway pod runs beside API Manager. It reads
 // the logs volume the gateway writes (see apim.Workload.LogsVolume) at ShipperLogsDir.
-func ShipperSidecar(a *Analytics, logsVolume string) corev1.ContainerArgs {
+// ShipperSidecar ships the gateway's analytics log; it stops after the gateway does
+// (preStopSeconds: the gateway's preStop plus a few seconds), so the events of its last
+// requests are shipped too.
+func ShipperSidecar(a *Analytics, logsVolume string, preStopSeconds int) corev1.ContainerArgs {
 	// Ready when Fluent Bit reports its pipeline healthy (no failing outputs); alive while its
 	// HTTP server answers at all.
 	health := &corev1.HTTPGetActionArgs{Path: pulumi.String("/api/v1/health"), Port: pulumi.Int(shipperHealthPort)}
@@ -118,6 +121,9 @@ func ShipperSidecar(a *Analytics, logsVolume string) corev1.ContainerArgs {
 		Resources:       ShipperResources.Args(),
 		ReadinessProbe:  &corev1.ProbeArgs{HttpGet: health, PeriodSeconds: pulumi.Int(10)},
 		LivenessProbe:   &corev1.ProbeArgs{HttpGet: alive, PeriodSeconds: pulumi.Int(20)},
+		// Fluent Bit's image has no shell: the kubelet's own sleep.
+		Lifecycle: &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
+			Sleep: &corev1.SleepActionArgs{Seconds: pulumi.Int(preStopSeconds)}}},
 		VolumeMounts: corev1.VolumeMountArray{
 			corev1.VolumeMountArgs{Name: pulumi.String(logsVolume), MountPath: pulumi.String(ShipperLogsDir), ReadOnly: pulumi.Bool(true)},
 			corev1.VolumeMountArgs{Name: pulumi.String("shipper-conf"), MountPath: pulumi.String("/fluent-bit/etc/conf"), ReadOnly: pulumi.Bool(true)},

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/wso2-k8s/apim-gke/components/kube"
+	"github.com/wso2-k8s/apim-gke/components/mysql"
 	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
@@ -24,33 +25,65 @@ type Database struct {
 	Username string
 	// Password is the Secret key holding Username's password. Required.
 	Password kube.SecretRef
+	// SSLMode is Connector/J's sslMode: REQUIRED (encrypted; the default, for a server
+	// whose certificate no CA vouches for, such as MySQL's self-made one), VERIFY_CA or
+	// VERIFY_IDENTITY (the server's certificate checked against the truststore: pass its
+	// CA in ServerCA).
+	SSLMode string
+	// ServerCA is the PEM certificate of the CA that issued the server's certificate (e.g.
+	// a Cloud SQL instance's); the pods' truststore then trusts it. Required for VERIFY_CA
+	// and VERIFY_IDENTITY.
+	ServerCA pulumi.StringInput
+	// ClientImage has the mysql client, for the init container that waits for the database.
+	// Defaults to DefaultClientImage.
+	ClientImage string
 }
 
+// SSL modes of Connector/J that encrypt; the product never connects in plain text.
+const (
+	SSLRequired       = "REQUIRED"
+	SSLVerifyCA       = "VERIFY_CA"
+	SSLVerifyIdentity = "VERIFY_IDENTITY"
+)
+
 // JDBCDriver is the MySQL Connector/J jar, which the API Manager images do not ship. An init
-// container downloads it and refuses to start the server unless it is verified: against
-// SHA256 when set, otherwise against the SHA-1 file the repository publishes next to the jar
-// (Maven Central does for every artifact). The JSON names are the settings of a stack's
-// `apim.jdbcDriver` config key.
+// container downloads it over checked TLS and refuses to start the server unless it is
+// verified: against SHA256 when set, otherwise against the SHA-1 file the repository
+// publishes next to the jar (Maven Central does for every artifact). The JSON names are the
+// settings of a stack's `apim.jdbcDriver` config key.
 type JDBCDriver struct {
 	// Version of Connector/J. Defaults to DefaultJDBCDriverVersion.
 	Version string `json:"version"`
-	// URL of the jar (http or https). Defaults to Maven Central's URL for Version; set it to
-	// your mirror's.
+	// URL of the jar (https, or http with SHA256 set). Defaults to Maven Central's URL for
+	// Version; set it to your mirror's.
 	URL string `json:"url"`
-	// SHA256 of the jar, 64 lower-case hex characters. Optional, and recommended: without it
-	// the checksum comes from the same server as the jar (URL + ".sha1"), which guards
-	// against a broken download but not against a compromised server.
+	// SHA256 of the jar, 64 lower-case hex characters. Defaults to DefaultJDBCDriverSHA256
+	// for the default version from Maven Central. Required in mode gke for any other jar
+	// (tools/pin-jdbc-driver.sh sets it): the SHA-1 file comes from the same server as the
+	// jar, so it guards against a broken download but not against a compromised server.
 	SHA256 string `json:"sha256"`
-	// Image runs the download; it needs sh, timeout, wget, sha256sum and sha1sum. Defaults
-	// to busybox:1.37.
+	// Image runs the download; it needs sh, curl with CA certificates, sha256sum and
+	// sha1sum. Defaults to the API Manager workload's own image, which has them.
 	Image string `json:"image"`
 }
 
 // DefaultJDBCDriverVersion is the Connector/J release used when none is configured.
 const DefaultJDBCDriverVersion = "9.1.0"
 
+// DefaultJDBCDriverSHA256 is the sha256 of mysql-connector-j-9.1.0.jar on Maven Central
+// (2,597,591 bytes). Source: XWiki's official image build (xwiki/xwiki-docker, the
+// xwiki:17-mysql-tomcat Dockerfile's MYSQL_JDBC_SHA256, which its build checks with
+// sha256sum against that URL), and independently a second public project's lib/README.
+// tools/pin-jdbc-driver.sh recomputes it from the jar checked against Maven Central's .sha1.
+const DefaultJDBCDriverSHA256 = "8776e2ebc46072c9a47ea59d98298c4273bd9f16a7b26b5dfa4744535aa26c62"
+
 // MavenCentral is where Connector/J is published; users download it from there in production.
 const MavenCentral = "https://repo1.maven.org/maven2"
+
+// centralURL is Maven Central's URL of a Connector/J version.
+func centralURL(version string) string {
+	return fmt.Sprintf("%s/com/mysql/mysql-connector-j/%[2]s/mysql-connector-j-%[2]s.jar", MavenCentral, version)
+}
 
 // WithDefaults returns a copy of d with every empty setting replaced by its default.
 func (d JDBCDriver) WithDefaults() JDBCDriver {
@@ -58,10 +91,12 @@ func (d JDBCDriver) WithDefaults() JDBCDriver {
 		d.Version = DefaultJDBCDriverVersion
 	}
 	if d.URL == "" {
-		d.URL = fmt.Sprintf("%s/com/mysql/mysql-connector-j/%[2]s/mysql-connector-j-%[2]s.jar", MavenCentral, d.Version)
+		d.URL = centralURL(d.Version)
 	}
-	if d.Image == "" {
-		d.Image = "busybox:1.37"
+	// The known sum applies to the known jar only: a mirror's URL or another version must be
+	// pinned by its owner.
+	if d.SHA256 == "" && d.URL == centralURL(DefaultJDBCDriverVersion) {
+		d.SHA256 = DefaultJDBCDriverSHA256
 	}
 	return d
 }
@@ -101,13 +136,17 @@ func (d JDBCDriver) Validate(key string) validate.Problems {
 		p.Addf(k("url"), "%q is not valid; want a URL without quotes, spaces, '$' or backslashes", d.URL)
 	}
 	switch {
+	case d.SHA256 == "" && u != nil && u.Scheme == "http":
+		p.Addf(k("sha256"), "missing; %s is plain http, so only a pinned sha256 can vouch for the jar: run tools/pin-jdbc-driver.sh <stack>, or use an https URL", d.URL)
 	case d.SHA256 == "":
 	case zeroSHARe.MatchString(d.SHA256):
-		p.Addf(k("sha256"), "%q is a placeholder; set the jar's real sha256 (see the README: tools/pin-jdbc-driver.sh), or remove the setting to verify against the repository's checksum file", d.SHA256)
+		p.Addf(k("sha256"), "%q is a placeholder; set the jar's real sha256 (see docs/configuration.md: tools/pin-jdbc-driver.sh), or remove the setting to verify against the repository's checksum file", d.SHA256)
 	default:
 		p.Matches(k("sha256"), d.SHA256, sha256Re, "64 lower-case hex characters")
 	}
-	p.Image(k("image"), d.Image, "busybox:1.37")
+	if d.Image != "" {
+		p.Image(k("image"), d.Image, "wso2/wso2am:4.7.0")
+	}
 	return p
 }
 
@@ -141,7 +180,7 @@ type Workload struct {
 	// pinned by digest or its tag does not start with a version.
 	ServerHome string `json:"serverHome"`
 	// Resources default to the 2019 article's numbers, which match WSO2's chart today:
-	// requests 2 CPU / 2Gi, limits 3 CPU / 3Gi; ephemeral storage 1Gi, up to 4Gi.
+	// requests 2 CPU / 2Gi, limits 3 CPU / 3Gi; ephemeral storage 2Gi, up to 8Gi (logs.go).
 	Resources kube.Resources `json:"resources"`
 	// HeapMB is the JVM heap (-Xms and -Xmx), at least 512 and at most 75% of the memory
 	// limit. Defaults to 2048, two thirds of the default 3Gi limit; the rest is metaspace,
@@ -153,6 +192,14 @@ type Workload struct {
 
 	// Name of the Deployment and its Service. Defaults to "apim-cp" / "apim-gw".
 	Name string `json:"-"`
+	// NodeSpread says how strictly replicas keep to different nodes (kube.Spread).
+	// Defaults to preferred (a cluster may have one node); the Platform asks for required on
+	// GKE, whose autoscaler adds the nodes.
+	NodeSpread kube.NodeSpread `json:"-"`
+	// PreStopSeconds the pods keep serving after they are told to stop, while the load
+	// balancer or Ingress controller stops sending to them; behind an ingress, its
+	// PreStopSeconds. Defaults to 15. The grace period adds a minute for Carbon's shutdown.
+	PreStopSeconds int `json:"-"`
 	// Analytics is rendered as the [apim.analytics] block. Defaults to analytics off.
 	Analytics Analytics `json:"-"`
 	// PodLabels are added to the pods, e.g. to let them through another NetworkPolicy.
@@ -195,43 +242,78 @@ type Shared struct {
 	ManagementHostname string
 	// GatewayHostname is the public host of the gateway, e.g. gw.example.com. Required.
 	GatewayHostname string
+	// Keystores is the Secret holding the stores (see package keystores): primary.p12,
+	// tls.p12, internal.p12, ca.crt and password. Required: the images' own keystores hold
+	// keys whose private halves are public.
+	Keystores pulumi.StringInput
+	// TrustedCertificates is a PEM bundle of more CA certificates the pods trust, e.g. your
+	// backends' private CA. Optional.
+	TrustedCertificates pulumi.StringInput
+	// EdgeScheme is what the public edge serves the hosts with: https (TLS at the load
+	// balancer or Ingress controller) or http. Defaults to https.
+	EdgeScheme string
 	// WebSocketHostname and WebSubHostname are the public hosts of the gateway's WebSocket
 	// (9099/8099) and WebSub (9021/8021) listeners, e.g. ws.example.com behind an ingress.
 	// When empty, clients are sent to GatewayHostname on those ports.
 	WebSocketHostname string
 	WebSubHostname    string
+	// Metrics is the JMX exporter agent the pods run for a Prometheus collector (metrics.go).
+	// Defaults to none.
+	Metrics MetricsAgent
 }
 
-// The endpoints the control plane advertises for WebSocket and WebSub APIs.
+// The endpoints the control plane advertises for the gateway's REST, WebSocket and WebSub
+// listeners. Behind the public edge (a host of their own) each plain/secure pair is one URL in
+// EdgeScheme, because the edge serves one scheme and redirects the other: a client sent to a
+// redirect fails (WebSocket clients never follow one, others turn a POST into a GET). Without a
+// host of their own clients reach the listeners themselves, each on its own scheme and port.
+func (s Shared) HTTPEndpoint() string  { return s.EdgeScheme + "://" + s.GatewayHostname }
+func (s Shared) HTTPSEndpoint() string { return s.EdgeScheme + "://" + s.GatewayHostname }
 func (s Shared) WSEndpoint() string {
-	return endpoint("ws", s.WebSocketHostname, s.GatewayHostname, PortWebSocket)
+	return s.endpoint("ws", "ws", s.WebSocketHostname, PortWebSocket)
 }
 func (s Shared) WSSEndpoint() string {
-	return endpoint("wss", s.WebSocketHostname, s.GatewayHostname, PortWebSocketSecure)
+	return s.endpoint("ws", "wss", s.WebSocketHostname, PortWebSocketSecure)
 }
 func (s Shared) WebSubHTTPEndpoint() string {
-	return endpoint("http", s.WebSubHostname, s.GatewayHostname, PortWebSub)
+	return s.endpoint("http", "http", s.WebSubHostname, PortWebSub)
 }
 func (s Shared) WebSubHTTPSEndpoint() string {
-	return endpoint("https", s.WebSubHostname, s.GatewayHostname, PortWebSubSecure)
+	return s.endpoint("http", "https", s.WebSubHostname, PortWebSubSecure)
 }
 
-// endpoint is scheme://host when a host of its own is published (behind an ingress, on the
-// scheme's usual port), else scheme://fallback:port, the listener itself.
-func endpoint(scheme, host, fallback string, port int) string {
-	if host != "" {
-		return scheme + "://" + host
+// endpoint is the edge's URL of host (base scheme made secure when the edge is https), or the
+// listener's own URL (scheme://GatewayHostname:port) when the host is not published.
+func (s Shared) endpoint(base, scheme, host string, port int) string {
+	if host == "" {
+		return fmt.Sprintf("%s://%s:%d", scheme, s.GatewayHostname, port)
 	}
-	return fmt.Sprintf("%s://%s:%d", scheme, fallback, port)
+	if s.EdgeScheme == "https" {
+		base += "s"
+	}
+	return base + "://" + host
 }
 
 // LogsDir is where the server writes its logs, under ServerHome.
 const LogsDir = "repository/logs"
 
+// AnalyticsType is how API Manager publishes analytics ([apim.analytics] type).
+type AnalyticsType string
+
+// Analytics types.
+const (
+	// AnalyticsOff publishes none.
+	AnalyticsOff AnalyticsType = ""
+	// AnalyticsELK logs each event (WSO2's ELK reporter) for a shipper to carry.
+	AnalyticsELK AnalyticsType = "elk"
+	// AnalyticsMoesif sends events to Moesif (SaaS) with MoesifKey.
+	AnalyticsMoesif AnalyticsType = "moesif"
+)
+
 // Analytics configures where API Manager sends analytics.
 type Analytics struct {
-	// Type is "" (off), "elk" (log-based, for OpenSearch/ELK) or "moesif".
-	Type string
+	// Type is AnalyticsOff, AnalyticsELK or AnalyticsMoesif.
+	Type AnalyticsType
 	// MoesifKey is the Secret key holding the Moesif application id (type moesif).
 	MoesifKey kube.SecretRef
 }
@@ -286,10 +368,12 @@ func (w Workload) withDefaults(name, product string) Workload {
 		w.ServerHome = ServerHomeFor(w.Image, product)
 	}
 	// Ephemeral storage: the server writes logs, tmp/ and its rendered configuration to the
-	// node's disk (the image's layer); GKE evicts a pod past its limit.
+	// node's disk (the image's layer); GKE evicts a pod past its limit. Requested: the logs a
+	// busy server keeps for good (up to ~1.5Gi, logs.go) and its tmp/. Limit: that plus a heap
+	// dump (validateDisk).
 	w.Resources = w.Resources.WithDefaults(kube.Resources{
-		Requests: kube.Compute{CPU: "2", Memory: "2Gi", EphemeralStorage: "1Gi"},
-		Limits:   kube.Compute{CPU: "3", Memory: "3Gi", EphemeralStorage: "4Gi"},
+		Requests: kube.Compute{CPU: "2", Memory: "2Gi", EphemeralStorage: "2Gi"},
+		Limits:   kube.Compute{CPU: "3", Memory: "3Gi", EphemeralStorage: "8Gi"},
 	})
 	if w.HeapMB == 0 {
 		w.HeapMB = 2048
@@ -297,6 +381,12 @@ func (w Workload) withDefaults(name, product string) Workload {
 	if w.MinReadySeconds == nil {
 		v := 30
 		w.MinReadySeconds = &v
+	}
+	if w.PreStopSeconds == 0 {
+		w.PreStopSeconds = 15
+	}
+	if w.NodeSpread == "" {
+		w.NodeSpread = kube.SpreadNodesPreferred
 	}
 	return w
 }
@@ -307,7 +397,13 @@ func (s Shared) WithDefaults() Shared {
 		s.AdminUsername = "admin"
 	}
 	if s.Database.Port == 0 {
-		s.Database.Port = 3306
+		s.Database.Port = mysql.Port
+	}
+	if s.EdgeScheme == "" {
+		s.EdgeScheme = "https"
+	}
+	if s.Database.SSLMode == "" {
+		s.Database.SSLMode = SSLRequired
 	}
 	s.JDBCDriver = s.JDBCDriver.WithDefaults()
 	return s
@@ -339,6 +435,7 @@ func (w Workload) Validate(key string) validate.Problems {
 		}
 	}
 	p.AtLeast(k("minReadySeconds"), w.MinReadySeconds, 0)
+	p.Add(w.validateDisk(key)...)
 	return p
 }
 
@@ -362,6 +459,7 @@ func (s Shared) missing() []string {
 		{"Namespace", s.Namespace == nil},
 		{"Credentials", s.Credentials.AdminPassword.Name == "" || s.Credentials.EncryptionKey.Name == ""},
 		{"Database", s.Database.Host == "" || s.Database.Username == "" || s.Database.Password.Name == ""},
+		{"Keystores", s.Keystores == nil},
 		{"JDBCDriver", s.JDBCDriver.URL == ""},
 		{"ManagementHostname", s.ManagementHostname == ""},
 		{"GatewayHostname", s.GatewayHostname == ""},
@@ -374,10 +472,19 @@ func (s Shared) missing() []string {
 }
 
 // check adds to p, a workload's problems, everything NewControlPlane and NewGateway refuse to
-// start without.
-func check(what string, p validate.Problems, s Shared) error {
-	p.Add(ValidateAdminUsername("AdminUsername", s.AdminUsername)...)
-	p.Add(s.JDBCDriver.Validate("JDBCDriver")...)
+// start without: the shared settings' own rules unless the workload's args were resolved
+// (their caller checked those), and always what the caller wires in after resolving (the
+// database, the credentials, the namespace).
+func check(what string, p validate.Problems, s Shared, resolved bool) error {
+	if !resolved {
+		p.Add(ValidateAdminUsername("AdminUsername", s.AdminUsername)...)
+		p.Add(s.JDBCDriver.Validate("JDBCDriver")...)
+	}
+	p.OneOf("Database.SSLMode", s.Database.SSLMode, SSLRequired, SSLVerifyCA, SSLVerifyIdentity)
+	p.OneOf("EdgeScheme", s.EdgeScheme, "https", "http")
+	if s.Database.SSLMode != SSLRequired && s.Database.ServerCA == nil {
+		p.Addf("Database.ServerCA", "missing; sslMode %s checks the server's certificate against its CA: pass the CA's PEM certificate", s.Database.SSLMode)
+	}
 	if m := s.missing(); len(m) > 0 {
 		p.Addf("args", "%s required", strings.Join(m, ", "))
 	}
@@ -402,6 +509,34 @@ type ControlPlaneArgs struct {
 	// GatewaySelector are the gateway pods' labels: only they may reach the event hub and
 	// throttling ports. Defaults to the default gateway's selector.
 	GatewaySelector map[string]string `json:"-"`
+	// Replicas is the number of control plane nodes, 1 to MaxControlPlaneReplicas. With two
+	// or more they run active-active as WSO2 4.7 documents it: each node forwards the
+	// throttling events it receives to the others' brokers, and gateways publish to and
+	// listen on every node, so losing one loses no token issuing, throttling or publishing.
+	// Defaults to 1.
+	Replicas int `json:"replicas"`
+
+	// resolved says Resolve defaulted and validated these args without a problem: the
+	// control plane then trusts them.
+	resolved bool
+}
+
+// MaxControlPlaneReplicas bounds apim.replicas: every node holds a connection to every other
+// node's broker, and WSO2 documents active-active for two.
+const MaxControlPlaneReplicas = 5
+
+// NodesService is the headless Service that names each control plane node
+// (<name>-<i>.<name>-nodes).
+func NodesService(controlPlane string) string { return controlPlane + "-nodes" }
+
+// NodeHosts are the control plane nodes' in-cluster host names, node 0 first: their event hub,
+// traffic manager and broker addresses.
+func NodeHosts(controlPlane string, replicas int) []string {
+	var out []string
+	for i := range replicas {
+		out = append(out, fmt.Sprintf("%s-%d.%s", controlPlane, i, NodesService(controlPlane)))
+	}
+	return out
 }
 
 // credentialsConflict says both an existing Secret (Credentials) and the values it would
@@ -411,24 +546,52 @@ func (a ControlPlaneArgs) credentialsConflict() bool {
 		a.Shared.Credentials.AdminPassword.Name != a.Name+"-credentials"
 }
 
+// CredentialsSecret is the Secret the control plane named name creates for AdminPassword and
+// EncryptionKey (and MoesifKey), and its keys.
+func CredentialsSecret(name string) Credentials {
+	secret := name + "-credentials"
+	return Credentials{
+		AdminPassword: kube.SecretRef{Name: secret, Key: "admin-password"},
+		EncryptionKey: kube.SecretRef{Name: secret, Key: "encryption-key"},
+	}
+}
+
+// Resolve returns a with every default applied (WithDefaults) and the problems of the result
+// (Validate, each key prefixed with key). Args it returns without a problem are trusted:
+// Resolving them again, as NewControlPlane does, returns them as they are.
+func (a ControlPlaneArgs) Resolve(key string) (ControlPlaneArgs, validate.Problems) {
+	if a.resolved {
+		return a, nil
+	}
+	a = a.WithDefaults()
+	p := a.Validate(key)
+	a.resolved = len(p) == 0
+	return a, p
+}
+
 // WithDefaults returns a copy of a with every empty setting replaced by its default.
 func (a ControlPlaneArgs) WithDefaults() ControlPlaneArgs {
+	validate.Ran("apim.ControlPlaneArgs.WithDefaults")
 	a.Workload = a.Workload.withDefaults("apim-cp", productControlPlane)
 	a.Shared = a.Shared.WithDefaults()
-	if a.Credentials == (Credentials{}) && a.AdminPassword != nil && a.EncryptionKey != nil {
-		secret := a.Name + "-credentials"
-		a.Credentials = Credentials{
-			AdminPassword: kube.SecretRef{Name: secret, Key: "admin-password"},
-			EncryptionKey: kube.SecretRef{Name: secret, Key: "encryption-key"},
-		}
-	}
 	if a.GatewayService == "" {
 		a.GatewayService = "apim-gw"
 	}
 	if a.GatewaySelector == nil {
 		a.GatewaySelector = kube.Selector(a.GatewayService, ComponentGateway)
 	}
+	if a.Replicas == 0 {
+		a.Replicas = 1
+	}
 	return a
+}
+
+// Validate checks defaulted args; key prefixes every message (e.g. "apim").
+func (a ControlPlaneArgs) Validate(key string) validate.Problems {
+	validate.Ran("apim.ControlPlaneArgs.Validate")
+	p := a.Workload.Validate(key)
+	p.Between(validate.Key(key, "replicas"), a.Replicas, 1, MaxControlPlaneReplicas)
+	return p
 }
 
 // GatewayArgs configures the gateway. The JSON names are the settings of a stack's `gateway`
@@ -436,9 +599,13 @@ func (a ControlPlaneArgs) WithDefaults() ControlPlaneArgs {
 type GatewayArgs struct {
 	Workload
 	Shared `json:"-"`
-	// ControlPlaneService is the in-cluster Service of the control plane (event hub, key
-	// manager, traffic manager). Defaults to "apim-cp".
+	// ControlPlaneService is the in-cluster Service of the control plane (key manager,
+	// portals). Defaults to "apim-cp".
 	ControlPlaneService string `json:"-"`
+	// ControlPlaneReplicas is how many control plane nodes there are: the gateway publishes
+	// throttling events to, and listens for events and decisions on, each of them
+	// (NodeHosts). Defaults to 1.
+	ControlPlaneReplicas int `json:"-"`
 	// MinReplicas and MaxReplicas bound the HorizontalPodAutoscaler; max > min. Default 1
 	// and 2, the article's numbers.
 	MinReplicas int `json:"minReplicas"`
@@ -449,14 +616,35 @@ type GatewayArgs struct {
 	// ScaleDownStabilizationSeconds is how long load must stay low before pods are removed,
 	// so the gateway does not flap, 0..3600. Defaults to 300.
 	ScaleDownStabilizationSeconds *int `json:"scaleDownStabilizationSeconds"`
+
+	// resolved says Resolve defaulted and validated these args without a problem: the
+	// gateway then trusts them.
+	resolved bool
+}
+
+// Resolve returns a with every default applied (WithDefaults) and the problems of the result
+// (Validate, each key prefixed with key). Args it returns without a problem are trusted:
+// Resolving them again, as NewGateway does, returns them as they are.
+func (a GatewayArgs) Resolve(key string) (GatewayArgs, validate.Problems) {
+	if a.resolved {
+		return a, nil
+	}
+	a = a.WithDefaults()
+	p := a.Validate(key)
+	a.resolved = len(p) == 0
+	return a, p
 }
 
 // WithDefaults returns a copy of a with every empty setting replaced by its default.
 func (a GatewayArgs) WithDefaults() GatewayArgs {
+	validate.Ran("apim.GatewayArgs.WithDefaults")
 	a.Workload = a.Workload.withDefaults("apim-gw", productGateway)
 	a.Shared = a.Shared.WithDefaults()
 	if a.ControlPlaneService == "" {
 		a.ControlPlaneService = "apim-cp"
+	}
+	if a.ControlPlaneReplicas == 0 {
+		a.ControlPlaneReplicas = 1
 	}
 	if a.MinReplicas == 0 {
 		a.MinReplicas = 1
@@ -476,6 +664,7 @@ func (a GatewayArgs) WithDefaults() GatewayArgs {
 
 // Validate checks defaulted args; key prefixes every message (e.g. "gateway").
 func (a GatewayArgs) Validate(key string) validate.Problems {
+	validate.Ran("apim.GatewayArgs.Validate")
 	p := a.Workload.Validate(key)
 	k := func(name string) string { return validate.Key(key, name) }
 	if a.MinReplicas < 1 {
@@ -488,6 +677,22 @@ func (a GatewayArgs) Validate(key string) validate.Problems {
 	p.Between(k("scaleDownStabilizationSeconds"), *a.ScaleDownStabilizationSeconds, 0, 3600)
 	return p
 }
+
+// Service port names of the listeners the edge routes to (ingress backends name them).
+const (
+	PortNameHTTPS           = "https"
+	PortNameGatewayHTTPS    = "gw-https"
+	PortNameWebSocketSecure = "websocket-https"
+	PortNameWebSubSecure    = "websub-https"
+)
+
+// DevportalPath is the developer portal's path on the management host: an uptime check asks
+// for it.
+const DevportalPath = "/devportal"
+
+// ReadinessPath is where API Manager reports that it has started and deployed its APIs: the
+// pods' readiness probe and the load balancer's health check.
+const ReadinessPath = "/api/am/gateway/v2/server-startup-healthcheck"
 
 // Component labels.
 const (

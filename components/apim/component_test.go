@@ -1,13 +1,13 @@
 package apim_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,13 +20,6 @@ import (
 const (
 	typeControlPlane = "wso2apim:apim:ControlPlane"
 	typeGateway      = "wso2apim:apim:Gateway"
-	typeSecret       = "kubernetes:core/v1:Secret"
-	typeConfigMap    = "kubernetes:core/v1:ConfigMap"
-	typeService      = "kubernetes:core/v1:Service"
-	typeDeployment   = "kubernetes:apps/v1:Deployment"
-	typePDB          = "kubernetes:policy/v1:PodDisruptionBudget"
-	typeNetPol       = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-	typeHPA          = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 )
 
 func intp(v int) *int { return &v }
@@ -39,6 +32,7 @@ func aloneShared() apim.Shared {
 		Database:           apim.Database{Host: "mysql", Username: "apimadmin", Password: kube.SecretRef{Name: "mysql-credentials", Key: "password"}},
 		ManagementHostname: "am.example.com",
 		GatewayHostname:    "gw.example.com",
+		Keystores:          pulumi.String("apim-keystores-g1"),
 	}
 }
 
@@ -60,83 +54,14 @@ func aloneGateway() *apim.GatewayArgs {
 	return &apim.GatewayArgs{Shared: s}
 }
 
-// runWith registers an explicit kubernetes provider and calls create with it.
-func runWith(t *testing.T, create func(ctx *pulumi.Context, opt pulumi.ResourceOption) error) *harness.Graph {
-	t.Helper()
-	program := func(ctx *pulumi.Context) error {
-		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		return create(ctx, pulumi.Provider(k8s))
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.NoError(t, err)
-	return g
-}
-
 func runControlPlane(t *testing.T, args *apim.ControlPlaneArgs) (*harness.Graph, *apim.ControlPlane) {
 	t.Helper()
-	var cp *apim.ControlPlane
-	g := runWith(t, func(ctx *pulumi.Context, opt pulumi.ResourceOption) (err error) {
-		cp, err = apim.NewControlPlane(ctx, "cp", args, opt)
-		return err
-	})
-	return g, cp
+	return harness.Construct(t, harness.Kubernetes, apim.NewControlPlane, "cp", args)
 }
 
 func runGateway(t *testing.T, args *apim.GatewayArgs) (*harness.Graph, *apim.Gateway) {
 	t.Helper()
-	var gw *apim.Gateway
-	g := runWith(t, func(ctx *pulumi.Context, opt pulumi.ResourceOption) (err error) {
-		gw, err = apim.NewGateway(ctx, "gw", args, opt)
-		return err
-	})
-	return g, gw
-}
-
-// children checks parents and providers and returns every child as "type name".
-func children(t *testing.T, g *harness.Graph, compType string) []string {
-	t.Helper()
-	comp := g.OfType(compType)
-	require.Len(t, comp, 1)
-	prov := g.Find("pulumi:providers:kubernetes", "k8s")
-	require.NotNil(t, prov)
-	var out []string
-	for _, r := range g.All() {
-		if r == comp[0] || r == prov {
-			continue
-		}
-		out = append(out, r.Type+" "+r.Name)
-		assert.Equal(t, comp[0].URN, r.Parent, "%s %s is the component's child", r.Type, r.Name)
-		if r.Custom {
-			assert.Equal(t, prov.URN, r.Provider, "%s %s uses the explicit provider", r.Type, r.Name)
-		}
-	}
-	return out
-}
-
-// envOf returns a container's environment as name → value (or "secret:<name>/<key>").
-func envOf(t *testing.T, r *harness.Resource, container string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	list, _ := r.Get(container + ".env").([]any)
-	require.NotEmpty(t, list)
-	for _, e := range list {
-		m := e.(map[string]any)
-		name := m["name"].(string)
-		switch {
-		case m["value"] != nil:
-			out[name] = m["value"].(string)
-		case m["valueFrom"] != nil:
-			if ref, ok := m["valueFrom"].(map[string]any)["secretKeyRef"].(map[string]any); ok {
-				out[name] = "secret:" + ref["name"].(string) + "/" + ref["key"].(string)
-			} else {
-				out[name] = "field"
-			}
-		}
-	}
-	return out
+	return harness.Construct(t, harness.Kubernetes, apim.NewGateway, "gw", args)
 }
 
 func portNumbers(t *testing.T, r *harness.Resource, path string) map[string]float64 {
@@ -156,33 +81,49 @@ func portNumbers(t *testing.T, r *harness.Resource, path string) map[string]floa
 
 // assertWorkload checks what the control plane and the gateway share: defaults, probes,
 // secrets by reference only, and the config checksum.
-func assertWorkload(t *testing.T, g *harness.Graph, rname, name, image, toml string) *harness.Resource {
+func assertWorkload(t *testing.T, g *harness.Graph, rname, name, image string, tomls []string, statefulSet bool) *harness.Resource {
 	t.Helper()
-	cm := g.Find(typeConfigMap, rname+"-conf")
+	cm := g.Find(harness.TypeConfigMap, rname+"-conf")
 	require.NotNil(t, cm)
 	assert.Equal(t, name+"-conf", cm.Get("metadata.name"))
-	assert.Equal(t, toml, cm.Get("data[deployment.toml]"), "the rendered file, as the component reports it")
+	kind, tomlVolume := harness.TypeDeployment, "conf"
+	if statefulSet {
+		kind, tomlVolume = harness.TypeStatefulSet, "node-conf"
+		for i, toml := range tomls {
+			assert.Equal(t, toml, cm.Get(fmt.Sprintf("data[deployment-%d.toml]", i)), "node %d's file, as the component reports it", i)
+		}
+	} else {
+		require.Len(t, tomls, 1)
+		assert.Equal(t, tomls[0], cm.Get("data[deployment.toml]"), "the rendered file, as the component reports it")
+	}
+	toml := tomls[0]
 	assert.NotContains(t, toml, "DO-NOT-USE", "no secret in the ConfigMap")
 
-	dep := g.Find(typeDeployment, rname)
+	dep := g.Find(kind, rname)
 	require.NotNil(t, dep)
 	assert.False(t, dep.Protect)
 	assert.Equal(t, name, dep.Get("metadata.name"))
 	assert.Equal(t, "apps", dep.Get("metadata.namespace"))
 	assert.Equal(t, 30.0, dep.Get("spec.minReadySeconds"), "default")
-	assert.Equal(t, map[string]any{"maxSurge": 1.0, "maxUnavailable": 0.0}, dep.Get("spec.strategy.rollingUpdate"))
-	assert.Equal(t, kube.Checksum(toml), dep.Get("spec.template.metadata.annotations[checksum/config]"))
+	if statefulSet {
+		assert.Equal(t, map[string]any{"type": "RollingUpdate"}, dep.Get("spec.updateStrategy"), "one node at a time, each once the one before is ready")
+		assert.Equal(t, "Parallel", dep.Get("spec.podManagementPolicy"))
+		assert.Equal(t, name+"-nodes", dep.Get("spec.serviceName"))
+	} else {
+		assert.Equal(t, map[string]any{"maxSurge": 1.0, "maxUnavailable": 0.0}, dep.Get("spec.strategy.rollingUpdate"))
+	}
+	assert.Equal(t, kube.Checksum(append(append([]string(nil), tomls...), cm.String("data[log4j2.properties]"))...), dep.Get("spec.template.metadata.annotations[checksum/config]"))
 	assert.Equal(t, kube.ImageTag(image), dep.Get("metadata.labels[app.kubernetes.io/version]"))
 	assert.True(t, g.DependsOn(dep, cm))
 	c := "spec.template.spec.containers.0"
 	assert.Equal(t, image, dep.Get(c+".image"))
-	assert.Equal(t, map[string]any{"cpu": "2", "memory": "2Gi", "ephemeral-storage": "1Gi"}, dep.Get(c+".resources.requests"), "the article's numbers")
-	assert.Equal(t, map[string]any{"cpu": "3", "memory": "3Gi", "ephemeral-storage": "4Gi"}, dep.Get(c+".resources.limits"))
+	assert.Equal(t, map[string]any{"cpu": "2", "memory": "2Gi", "ephemeral-storage": "2Gi"}, dep.Get(c+".resources.requests"), "the article's numbers")
+	assert.Equal(t, map[string]any{"cpu": "3", "memory": "3Gi", "ephemeral-storage": "8Gi"}, dep.Get(c+".resources.limits"))
 	assert.Equal(t, 9443.0, dep.Get(c+".startupProbe.tcpSocket.port"))
 	assert.Equal(t, "/services/Version", dep.Get(c+".livenessProbe.httpGet.path"))
 	assert.Equal(t, "/api/am/gateway/v2/server-startup-healthcheck", dep.Get(c+".readinessProbe.httpGet.path"))
 	assert.Equal(t, []any{"sleep", "15"}, dep.Get(c+".lifecycle.preStop.exec.command"))
-	e := envOf(t, dep, c)
+	e := harness.Env(t, dep, c)
 	assert.Equal(t, "-Xms2048m -Xmx2048m", e["JVM_MEM_OPTS"], "default heap")
 	assert.Equal(t, "secret:apim-cp-credentials/admin-password", e["WSO2_ADMIN_PASSWORD"])
 	assert.Equal(t, "secret:apim-cp-credentials/encryption-key", e["WSO2_ENCRYPTION_KEY"])
@@ -192,24 +133,50 @@ func assertWorkload(t *testing.T, g *harness.Graph, rname, name, image, toml str
 		assert.NotContains(t, v, "DO-NOT-USE", "no literal secret in the environment")
 	}
 	mounts, _ := dep.Get(c + ".volumeMounts").([]any)
-	assert.Contains(t, mounts, map[string]any{"name": "conf", "subPath": "deployment.toml",
+	assert.Contains(t, mounts, map[string]any{"name": tomlVolume, "subPath": "deployment.toml",
 		"mountPath": "/home/wso2carbon/wso2-config-volume/repository/conf/deployment.toml"}, "the entrypoint copies it over the server home")
 	assert.Contains(t, mounts, map[string]any{"name": "jdbc-driver", "mountPath": "/home/wso2carbon/wso2-config-volume/repository/components/lib"})
 
-	init := "spec.template.spec.initContainers.0"
-	assert.Equal(t, "jdbc-driver", dep.Get(init+".name"))
-	assert.Equal(t, "busybox:1.37", dep.Get(init+".image"), "default driver image")
-	ie := envOf(t, dep, init)
+	inits := map[string]string{}
+	for i, c := range dep.Get("spec.template.spec.initContainers").([]any) {
+		inits[c.(map[string]any)["name"].(string)] = fmt.Sprintf("spec.template.spec.initContainers.%d", i)
+	}
+	init := inits["jdbc-driver"]
+	require.NotEmpty(t, init)
+	assert.Equal(t, image, dep.Get(init+".image"), "the workload's own image (curl and CA certificates) by default")
+	ie := harness.Env(t, dep, init)
 	assert.Equal(t, apim.MavenCentral+"/com/mysql/mysql-connector-j/9.1.0/mysql-connector-j-9.1.0.jar", ie["JDBC_DRIVER_URL"], "Maven Central by default")
-	assert.NotContains(t, ie, "JDBC_DRIVER_SHA256", "no pin by default")
+	assert.Equal(t, apim.DefaultJDBCDriverSHA256, ie["JDBC_DRIVER_SHA256"], "the default jar is pinned")
 
-	svc := g.Find(typeService, rname)
+	// The deployment's keys, never the image's: the keystores init container builds the stores
+	// from the Secret into an emptyDir that the entrypoint copies over the server home.
+	ks := inits["keystores"]
+	require.NotEmpty(t, ks)
+	assert.Equal(t, image, dep.Get(ks+".image"), "the image's own keytool and JDK CA certificates")
+	assert.Equal(t, []any{"sh", "-c", apim.KeystoresScript}, dep.Get(ks+".command"))
+	ke := harness.Env(t, dep, ks)
+	assert.Equal(t, "secret:apim-keystores-g1/password", ke["KEYSTORE_PASSWORD"])
+	assert.Equal(t, strings.Join(apim.WSO2DefaultCertificates, " "), ke["WSO2_DEFAULT_CERTS"])
+	assert.Equal(t, true, dep.Get(ks+".securityContext.readOnlyRootFilesystem"))
+	assert.Equal(t, "secret:apim-keystores-g1/password", e["WSO2_KEYSTORE_PASSWORD"], "deployment.toml reads the stores' password from the Secret")
+	assert.Contains(t, mounts, map[string]any{"name": "security", "mountPath": "/home/wso2carbon/wso2-config-volume/repository/resources/security"})
+	vols := map[string]any{}
+	for _, v := range dep.Get("spec.template.spec.volumes").([]any) {
+		vols[v.(map[string]any)["name"].(string)] = v
+	}
+	assert.Equal(t, map[string]any{"secretName": "apim-keystores-g1", "defaultMode": 288.0}, vols["keystores"].(map[string]any)["secret"])
+	assert.Equal(t, map[string]any{"sizeLimit": "16Mi"}, vols["security"].(map[string]any)["emptyDir"])
+	for _, table := range []string{"[keystore.primary]", "[keystore.tls]", "[keystore.internal]", "[truststore]"} {
+		assert.Contains(t, toml, table)
+	}
+
+	svc := g.Find(harness.TypeService, rname)
 	require.NotNil(t, svc)
 	assert.Equal(t, name, svc.Get("metadata.name"))
 	assert.Equal(t, "ClusterIP", svc.Get("spec.type"))
 	assert.Nil(t, svc.Get("metadata.annotations"))
 
-	pdb := g.Find(typePDB, rname)
+	pdb := g.Find(harness.TypePDB, rname)
 	require.NotNil(t, pdb)
 	assert.Equal(t, 1.0, pdb.Get("spec.maxUnavailable"))
 	return dep
@@ -218,9 +185,9 @@ func assertWorkload(t *testing.T, g *harness.Graph, rname, name, image, toml str
 func TestControlPlaneAlone(t *testing.T) {
 	g, cp := runControlPlane(t, aloneControlPlane())
 	assert.ElementsMatch(t, []string{
-		typeSecret + " cp-credentials", typeConfigMap + " cp-conf", typeService + " cp",
-		typeDeployment + " cp", typePDB + " cp", typeNetPol + " cp",
-	}, children(t, g, typeControlPlane))
+		harness.TypeSecret + " cp-credentials", harness.TypeConfigMap + " cp-conf", harness.TypeService + " cp",
+		harness.TypeStatefulSet + " cp", harness.TypeService + " cp-nodes", harness.TypePDB + " cp", harness.TypeNetworkPolicy + " cp",
+	}, harness.Children(t, g, typeControlPlane))
 
 	assert.Equal(t, "apim-cp", cp.Service, "default name")
 	assert.Equal(t, apim.Credentials{
@@ -228,7 +195,7 @@ func TestControlPlaneAlone(t *testing.T) {
 		EncryptionKey: kube.SecretRef{Name: "apim-cp-credentials", Key: "encryption-key"},
 	}, cp.Credentials, "the keys gateways must use")
 
-	secret := g.Find(typeSecret, "cp-credentials")
+	secret := g.Find(harness.TypeSecret, "cp-credentials")
 	assert.Equal(t, "apim-cp-credentials", secret.Get("metadata.name"))
 	assert.Equal(t, "admin-pw-DO-NOT-USE", secret.Get("stringData.admin-password"))
 	assert.Equal(t, "0123456789abcdef0123456789abcdef", secret.Get("stringData.encryption-key"))
@@ -236,15 +203,17 @@ func TestControlPlaneAlone(t *testing.T) {
 	assert.True(t, secret.IsSecret("stringData.encryption-key"), "marked secret by the component")
 	assert.Nil(t, secret.Get("stringData.moesif-key"))
 
-	dep := assertWorkload(t, g, "cp", "apim-cp", "wso2/wso2am:4.7.0", cp.TOML)
+	dep := assertWorkload(t, g, "cp", "apim-cp", "wso2/wso2am:4.7.0", cp.TOMLs, true)
 	assert.Equal(t, 1.0, dep.Get("spec.replicas"), "one all-in-one control plane")
 	assert.Equal(t, "control-plane", dep.Get("metadata.labels[app.kubernetes.io/component]"))
 	assert.Equal(t, map[string]float64{
 		"https": 9443, "http": 9763, "gw-https": 8243, "gw-http": 8280, "tm-binary": 9611, "tm-binary-ssl": 9711, "jms": 5672,
-	}, portNumbers(t, g.Find(typeService, "cp"), "spec.ports"))
-	assert.Contains(t, cp.TOML, `service_url = "https://apim-gw:9443/services/"`, "default gateway Service")
+	}, portNumbers(t, g.Find(harness.TypeService, "cp"), "spec.ports"))
+	assert.Contains(t, cp.TOMLs[0], `service_url = "https://apim-gw:9443/services/"`, "default gateway Service")
+	assert.NotContains(t, cp.TOMLs[0], "event_duplicate_url", "one node forwards to nobody")
+	assert.Equal(t, []string{"apim-cp-0.apim-cp-nodes"}, cp.Nodes)
 
-	np := g.Find(typeNetPol, "cp")
+	np := g.Find(harness.TypeNetworkPolicy, "cp")
 	assert.Equal(t, []any{"Ingress", "Egress"}, np.Get("spec.policyTypes"))
 	assert.Equal(t, []any{
 		map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "apim-cp", "app.kubernetes.io/component": "control-plane"}}},
@@ -264,7 +233,7 @@ func TestControlPlaneAlone(t *testing.T) {
 func TestControlPlaneWithExistingCredentialsCreatesNoSecret(t *testing.T) {
 	a := &apim.ControlPlaneArgs{Shared: aloneGateway().Shared}
 	g, cp := runControlPlane(t, a)
-	assert.Empty(t, g.OfType(typeSecret))
+	assert.Empty(t, g.OfType(harness.TypeSecret))
 	assert.Equal(t, a.Credentials, cp.Credentials)
 }
 
@@ -281,30 +250,31 @@ func TestControlPlaneArgsAreApplied(t *testing.T) {
 
 	assert.Equal(t, "apis-cp", cp.Service)
 	assert.Equal(t, "apis-cp-credentials", cp.Credentials.AdminPassword.Name)
-	secret := g.Find(typeSecret, "cp-credentials")
+	secret := g.Find(harness.TypeSecret, "cp-credentials")
 	assert.Equal(t, "moesif-DO-NOT-USE", secret.Get("stringData.moesif-key"))
 	assert.True(t, secret.IsSecret("stringData.moesif-key"))
 
-	dep := g.Find(typeDeployment, "cp")
+	dep := g.Find(harness.TypeStatefulSet, "cp")
 	c := "spec.template.spec.containers.0"
 	assert.Equal(t, "apis-cp", dep.Get("metadata.name"))
 	assert.Equal(t, "wso2/wso2am:4.6.0-alpine", dep.Get(c+".image"))
 	assert.Equal(t, "4.6.0-alpine", dep.Get("metadata.labels[app.kubernetes.io/version]"))
 	assert.Equal(t, 0.0, dep.Get("spec.minReadySeconds"), "an explicit 0 is kept")
-	assert.Equal(t, "-Xms1024m -Xmx1024m", envOf(t, dep, c)["JVM_MEM_OPTS"])
+	assert.Equal(t, "-Xms1024m -Xmx1024m", harness.Env(t, dep, c)["JVM_MEM_OPTS"])
 	assert.Equal(t, "apis", dep.Get("spec.template.metadata.labels.team"))
 	assert.Nil(t, dep.Get("spec.selector.matchLabels.team"), "pod labels never reach the selector")
 	mounts, _ := dep.Get(c + ".volumeMounts").([]any)
 	assert.Contains(t, mounts, map[string]any{"name": "shared-0", "subPath": "tenants", "mountPath": "/home/wso2carbon/wso2am-4.6.0/repository/tenants"},
 		"into the server home derived from the image")
 	assert.Equal(t, "apim-shared", dep.Get("spec.template.spec.volumes.2.persistentVolumeClaim.claimName"))
-	ie := envOf(t, dep, "spec.template.spec.initContainers.0")
+	assert.Equal(t, "node-config", dep.Get("spec.template.spec.initContainers.0.name"))
+	ie := harness.Env(t, dep, "spec.template.spec.initContainers.1")
 	assert.Equal(t, "https://mirror.local/cj.jar", ie["JDBC_DRIVER_URL"])
 	assert.Equal(t, strings.Repeat("ab", 32), ie["JDBC_DRIVER_SHA256"])
-	assert.Equal(t, "mirror.local/busybox:1", dep.Get("spec.template.spec.initContainers.0.image"))
-	assert.Equal(t, `{"ingress":true}`, g.Find(typeService, "cp").Get("metadata.annotations[cloud.google.com/neg]"))
-	assert.Equal(t, map[string]any{"role": "gw"}, g.Find(typeNetPol, "cp").Get("spec.ingress.0.from.1.podSelector.matchLabels"))
-	assert.Contains(t, cp.TOML, `service_url = "https://apis-gw:9443/services/"`)
+	assert.Equal(t, "mirror.local/busybox:1", dep.Get("spec.template.spec.initContainers.1.image"))
+	assert.Equal(t, `{"ingress":true}`, g.Find(harness.TypeService, "cp").Get("metadata.annotations[cloud.google.com/neg]"))
+	assert.Equal(t, map[string]any{"role": "gw"}, g.Find(harness.TypeNetworkPolicy, "cp").Get("spec.ingress.0.from.1.podSelector.matchLabels"))
+	assert.Contains(t, cp.TOMLs[0], `service_url = "https://apis-gw:9443/services/"`)
 }
 
 // Given both an existing Secret's keys and the values, the values would land in a Secret the
@@ -315,7 +285,7 @@ func TestControlPlaneRefusesCredentialsTogetherWithValues(t *testing.T) {
 		AdminPassword: kube.SecretRef{Name: "admin", Key: "password"},
 		EncryptionKey: kube.SecretRef{Name: "crypto", Key: "key"},
 	}
-	err := refused(t, func(ctx *pulumi.Context) error {
+	err := harness.RefusedBy(t, func(ctx *pulumi.Context) error {
 		_, err := apim.NewControlPlane(ctx, "cp", a)
 		return err
 	})
@@ -324,28 +294,28 @@ func TestControlPlaneRefusesCredentialsTogetherWithValues(t *testing.T) {
 	// Credentials alone (an existing Secret) is fine, and no Secret is made.
 	a.AdminPassword, a.EncryptionKey = nil, nil
 	g, _ := runControlPlane(t, a)
-	assert.Empty(t, g.OfType(typeSecret))
-	env := envOf(t, g.Find(typeDeployment, "cp"), "spec.template.spec.containers.0")
+	assert.Empty(t, g.OfType(harness.TypeSecret))
+	env := harness.Env(t, g.Find(harness.TypeStatefulSet, "cp"), "spec.template.spec.containers.0")
 	assert.Equal(t, "secret:crypto/key", env["WSO2_ENCRYPTION_KEY"])
 }
 
 func TestGatewayAlone(t *testing.T) {
 	g, gw := runGateway(t, aloneGateway())
 	assert.ElementsMatch(t, []string{
-		typeConfigMap + " gw-conf", typeService + " gw", typeDeployment + " gw", typePDB + " gw", typeHPA + " gw", typeNetPol + " gw",
-	}, children(t, g, typeGateway), "no Secret: the control plane's credentials are used")
+		harness.TypeConfigMap + " gw-conf", harness.TypeService + " gw", harness.TypeDeployment + " gw", harness.TypePDB + " gw", harness.TypeHPA + " gw", harness.TypeNetworkPolicy + " gw",
+	}, harness.Children(t, g, typeGateway), "no Secret: the control plane's credentials are used")
 	assert.Equal(t, "apim-gw", gw.Service, "default name")
 
-	dep := assertWorkload(t, g, "gw", "apim-gw", "wso2/wso2am-universal-gw:4.7.0", gw.TOML)
+	dep := assertWorkload(t, g, "gw", "apim-gw", "wso2/wso2am-universal-gw:4.7.0", []string{gw.TOML}, false)
 	assert.Nil(t, dep.Get("spec.replicas"), "the autoscaler owns the count")
 	assert.Equal(t, "gateway", dep.Get("metadata.labels[app.kubernetes.io/component]"))
 	assert.Equal(t, map[string]float64{
 		"https": 9443, "http": 9763, "gw-https": 8243, "gw-http": 8280,
 		"websocket-http": 9099, "websocket-https": 8099, "websub-http": 9021, "websub-https": 8021,
-	}, portNumbers(t, g.Find(typeService, "gw"), "spec.ports"))
-	assert.Contains(t, gw.TOML, `event_listening_endpoints = ["tcp://apim-cp:5672"]`, "default control plane Service")
+	}, portNumbers(t, g.Find(harness.TypeService, "gw"), "spec.ports"))
+	assert.Contains(t, gw.TOML, `event_listening_endpoints = ["tcp://apim-cp-0.apim-cp-nodes:5672"]`, "the default control plane's one node")
 
-	hpa := g.Find(typeHPA, "gw")
+	hpa := g.Find(harness.TypeHPA, "gw")
 	assert.Equal(t, "apim-gw", hpa.Get("metadata.name"))
 	assert.Equal(t, map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": "apim-gw"}, hpa.Get("spec.scaleTargetRef"))
 	assert.True(t, g.DependsOn(hpa, dep))
@@ -356,7 +326,7 @@ func TestGatewayAlone(t *testing.T) {
 	assert.Equal(t, 300.0, hpa.Get("spec.behavior.scaleDown.stabilizationWindowSeconds"))
 	assert.Equal(t, 0.0, hpa.Get("spec.behavior.scaleUp.stabilizationWindowSeconds"))
 
-	np := g.Find(typeNetPol, "gw")
+	np := g.Find(harness.TypeNetworkPolicy, "gw")
 	cpPods := []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "apim-cp", "app.kubernetes.io/component": "control-plane"}}}}
 	assert.Equal(t, cpPods, np.Get("spec.ingress.0.from"), "the control plane deploys APIs on the admin port")
 	assert.Equal(t, []any{9443.0}, ports(np.Get("spec.ingress.0.ports")))
@@ -372,54 +342,36 @@ func TestGatewayArgsAreApplied(t *testing.T) {
 	a := aloneGateway()
 	a.Name, a.ControlPlaneService = "apis-gw", "apis-cp"
 	a.MinReplicas, a.MaxReplicas, a.CPUTargetPercent, a.ScaleDownStabilizationSeconds = 2, 10, 60, intp(0)
-	a.Analytics = apim.Analytics{Type: "moesif", MoesifKey: kube.SecretRef{Name: "apim-cp-credentials", Key: apim.MoesifSecretKey}}
+	a.Analytics = apim.Analytics{Type: apim.AnalyticsMoesif, MoesifKey: kube.SecretRef{Name: "apim-cp-credentials", Key: apim.MoesifSecretKey}}
 	a.LogsVolume = "logs"
 	a.Clients = []kube.Peer{{CIDR: "35.191.0.0/16"}}
 	a.Egress = []kube.Rule{{Peers: []kube.Peer{{Pods: map[string]string{"app": "echo"}}}, Ports: kube.TCP(5678)}}
 	a.JDBCDriver.URL = "http://mirror.internal:8080/cj.jar"
+	a.JDBCDriver.SHA256 = strings.Repeat("cd", 32) // plain http needs a pin
 	g, gw := runGateway(t, a)
 	assert.Equal(t, "apis-gw", gw.Service)
-	hpa := g.Find(typeHPA, "gw")
+	hpa := g.Find(harness.TypeHPA, "gw")
 	assert.Equal(t, 2.0, hpa.Get("spec.minReplicas"))
 	assert.Equal(t, 10.0, hpa.Get("spec.maxReplicas"))
 	assert.Equal(t, 60.0, hpa.Get("spec.metrics.0.resource.target.averageUtilization"))
 	assert.Equal(t, 0.0, hpa.Get("spec.behavior.scaleDown.stabilizationWindowSeconds"), "an explicit 0 is kept")
 	assert.Equal(t, "apis-gw", hpa.Get("spec.scaleTargetRef.name"))
-	dep := g.Find(typeDeployment, "gw")
-	assert.Equal(t, "secret:apim-cp-credentials/moesif-key", envOf(t, dep, "spec.template.spec.containers.0")["WSO2_MOESIF_KEY"])
+	dep := g.Find(harness.TypeDeployment, "gw")
+	assert.Equal(t, "secret:apim-cp-credentials/moesif-key", harness.Env(t, dep, "spec.template.spec.containers.0")["WSO2_MOESIF_KEY"])
 	mounts, _ := dep.Get("spec.template.spec.containers.0.volumeMounts").([]any)
 	assert.Contains(t, mounts, map[string]any{"name": "logs", "mountPath": "/home/wso2carbon/wso2am-universal-gw-4.7.0/repository/logs"})
-	assert.Contains(t, gw.TOML, `event_listening_endpoints = ["tcp://apis-cp:5672"]`)
+	assert.Contains(t, gw.TOML, `event_listening_endpoints = ["tcp://apis-cp-0.apis-cp-nodes:5672"]`)
 
-	np := g.Find(typeNetPol, "gw")
+	np := g.Find(harness.TypeNetworkPolicy, "gw")
 	assert.Equal(t, []any{map[string]any{"ipBlock": map[string]any{"cidr": "35.191.0.0/16"}}}, np.Get("spec.ingress.1.from"), "the clients given")
 	assert.Equal(t, "apis-cp", np.Get("spec.egress.0.to.0.podSelector.matchLabels[app.kubernetes.io/name]"))
 	assert.Equal(t, []any{8080.0}, ports(np.Get("spec.egress.1.ports")), "the mirror's port")
 	assert.Equal(t, []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app": "echo"}}}}, np.Get("spec.egress.2.to"), "Egress is added")
 }
 
-// refused runs create without any provider and returns its own error: nothing may be
-// registered.
-func refused(t *testing.T, create func(ctx *pulumi.Context) error) error {
-	t.Helper()
-	var newErr error
-	program := func(ctx *pulumi.Context) error {
-		newErr = create(ctx)
-		return newErr
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.Error(t, err)
-	assert.Empty(t, g.All(), "nothing registered")
-	return newErr
-}
-
 func TestControlPlaneRefusesBadArgsBeforeRegistering(t *testing.T) {
-	const all = "args: Namespace, Credentials, Database, ManagementHostname, GatewayHostname required"
-	cases := []struct {
-		name string
-		args *apim.ControlPlaneArgs
-		want string
-	}{
+	const all = "args: Namespace, Credentials, Database, Keystores, ManagementHostname, GatewayHostname required"
+	cases := []harness.Refusal[*apim.ControlPlaneArgs]{
 		{"nil args", nil, `apim control plane "cp": args are required`},
 		{"nothing set", &apim.ControlPlaneArgs{}, `apim control plane "cp": ` + all},
 		{"an admin password without an encryption key", func() *apim.ControlPlaneArgs {
@@ -439,24 +391,14 @@ func TestControlPlaneRefusesBadArgsBeforeRegistering(t *testing.T) {
 			`AdminUsername: "ad" is not valid; want 3-30 letters, digits, '.', '_', '@' or '-', starting with a letter; ` +
 			`JDBCDriver.version: "9" is not valid; want a Connector/J version such as 9.1.0; ` + all},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := refused(t, func(ctx *pulumi.Context) error { _, err := apim.NewControlPlane(ctx, "cp", c.args); return err })
-			require.Error(t, err)
-			assert.EqualError(t, err, c.want)
-		})
-	}
+	harness.ExpectRefusals(t, apim.NewControlPlane, "cp", cases)
 }
 
 func TestGatewayRefusesBadArgsBeforeRegistering(t *testing.T) {
-	cases := []struct {
-		name string
-		args *apim.GatewayArgs
-		want string
-	}{
+	cases := []harness.Refusal[*apim.GatewayArgs]{
 		{"nil args", nil, `apim gateway "gw": args are required`},
 		{"nothing set", &apim.GatewayArgs{},
-			`apim gateway "gw": args: Namespace, Credentials, Database, ManagementHostname, GatewayHostname required`},
+			`apim gateway "gw": args: Namespace, Credentials, Database, Keystores, ManagementHostname, GatewayHostname required`},
 		{"no credentials", &apim.GatewayArgs{Shared: aloneShared()}, `apim gateway "gw": args: Credentials required`},
 		{"autoscaler bounds and a placeholder driver", func() *apim.GatewayArgs {
 			a := aloneGateway()
@@ -467,21 +409,11 @@ func TestGatewayRefusesBadArgsBeforeRegistering(t *testing.T) {
 			`JDBCDriver.url: "https://repo.example.com/cj.jar" is a placeholder (repo.example.com is a documentation domain); ` +
 			`set your mirror's URL, or remove the setting to download from Maven Central`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := refused(t, func(ctx *pulumi.Context) error { _, err := apim.NewGateway(ctx, "gw", c.args); return err })
-			require.Error(t, err)
-			assert.EqualError(t, err, c.want)
-		})
-	}
+	harness.ExpectRefusals(t, apim.NewGateway, "gw", cases)
 }
 
 func TestWorkloadValidate(t *testing.T) {
-	cases := []struct {
-		name string
-		w    apim.Workload
-		want string // "": valid
-	}{
+	cases := []harness.Validation[apim.Workload]{
 		{"defaults", apim.Workload{}, ""},
 		{"image valid", apim.Workload{Image: "mirror.local/wso2/wso2am:4.7.0-rocky"}, ""},
 		{"image", apim.Workload{Image: "wso2/wso2am 4.7.0", ServerHome: "/opt/wso2am"},
@@ -505,25 +437,16 @@ func TestWorkloadValidate(t *testing.T) {
 		{"min ready 0", apim.Workload{MinReadySeconds: intp(0)}, ""},
 		{"min ready", apim.Workload{MinReadySeconds: intp(-1)}, "apim.minReadySeconds: -1 is not valid; want 0 or more"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := apim.ControlPlaneArgs{Workload: c.w}.WithDefaults().Workload.Validate("apim")
-			if c.want == "" {
-				assert.Empty(t, p)
-				return
-			}
-			assert.Contains(t, p, c.want)
-			assert.Len(t, p, 1, "one problem only: %v", p)
-		})
-	}
+	harness.ExpectProblems(t, validateWorkload, cases)
+}
+
+// validateWorkload validates a workload as the control plane does, after its defaults.
+func validateWorkload(w apim.Workload) []string {
+	return apim.ControlPlaneArgs{Workload: w}.WithDefaults().Workload.Validate("apim")
 }
 
 func TestGatewayValidate(t *testing.T) {
-	cases := []struct {
-		name string
-		a    apim.GatewayArgs
-		want string // "": valid
-	}{
+	cases := []harness.Validation[apim.GatewayArgs]{
 		{"defaults", apim.GatewayArgs{}, ""},
 		{"a workload rule applies", apim.GatewayArgs{Workload: apim.Workload{HeapMB: 100}}, "gateway.heapMb: 100 is not valid; want 512 or more (MiB)"},
 		{"min replicas", apim.GatewayArgs{MinReplicas: -1}, "gateway.minReplicas: -1 is not valid; want 1 or more"},
@@ -540,29 +463,14 @@ func TestGatewayValidate(t *testing.T) {
 		{"negative scale-down window", apim.GatewayArgs{ScaleDownStabilizationSeconds: intp(-1)},
 			"gateway.scaleDownStabilizationSeconds: -1 is not valid; want 0 to 3600"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := c.a.WithDefaults().Validate("gateway")
-			if c.want == "" {
-				assert.Empty(t, p)
-				return
-			}
-			assert.Contains(t, p, c.want)
-			assert.Len(t, p, 1, "one problem only: %v", p)
-		})
-	}
+	harness.ExpectProblems(t, func(a apim.GatewayArgs) []string { return a.WithDefaults().Validate("gateway") }, cases)
 }
 
 func TestJDBCDriverValidate(t *testing.T) {
 	const key = "apim.jdbcDriver"
-	cases := []struct {
-		name string
-		d    apim.JDBCDriver
-		want string // "": valid
-	}{
+	cases := []harness.Validation[apim.JDBCDriver]{
 		{"defaults", apim.JDBCDriver{}, ""},
 		{"a mirror with a pin", apim.JDBCDriver{URL: "https://mirror.corp.io/cj-9.1.0.jar", SHA256: strings.Repeat("0a", 32)}, ""},
-		{"plain http", apim.JDBCDriver{URL: "http://mirror.local/cj.jar"}, ""},
 		{"version", apim.JDBCDriver{Version: "9.1"}, `apim.jdbcDriver.version: "9.1" is not valid; want a Connector/J version such as 9.1.0`},
 		{"url scheme", apim.JDBCDriver{URL: "ftp://mirror.local/cj.jar"},
 			`apim.jdbcDriver.url: "ftp://mirror.local/cj.jar" is not valid; want the http(s) URL of mysql-connector-j-<version>.jar, or nothing for Maven Central's`},
@@ -580,23 +488,16 @@ func TestJDBCDriverValidate(t *testing.T) {
 		{"url with a dollar", apim.JDBCDriver{URL: "https://mirror.local/$x.jar"},
 			`apim.jdbcDriver.url: "https://mirror.local/$x.jar" is not valid; want a URL without quotes, spaces, '$' or backslashes`},
 		{"sha256 placeholder", apim.JDBCDriver{SHA256: strings.Repeat("0", 64)},
-			`apim.jdbcDriver.sha256: "` + strings.Repeat("0", 64) + `" is a placeholder; set the jar's real sha256 (see the README: tools/pin-jdbc-driver.sh), or remove the setting to verify against the repository's checksum file`},
+			`apim.jdbcDriver.sha256: "` + strings.Repeat("0", 64) + `" is a placeholder; set the jar's real sha256 (see docs/configuration.md: tools/pin-jdbc-driver.sh), or remove the setting to verify against the repository's checksum file`},
 		{"sha256 upper case", apim.JDBCDriver{SHA256: strings.Repeat("AB", 32)},
 			`apim.jdbcDriver.sha256: "` + strings.Repeat("AB", 32) + `" is not valid; want 64 lower-case hex characters`},
 		{"sha256 short", apim.JDBCDriver{SHA256: "abc"}, `apim.jdbcDriver.sha256: "abc" is not valid; want 64 lower-case hex characters`},
-		{"image", apim.JDBCDriver{Image: "busy box"}, `apim.jdbcDriver.image: "busy box" is not valid; want an image reference such as busybox:1.37`},
+		{"image", apim.JDBCDriver{Image: "busy box"}, `apim.jdbcDriver.image: "busy box" is not valid; want an image reference such as wso2/wso2am:4.7.0`},
+		{"plain http without a pin", apim.JDBCDriver{URL: "http://mirror.local/cj.jar"},
+			`apim.jdbcDriver.sha256: missing; http://mirror.local/cj.jar is plain http, so only a pinned sha256 can vouch for the jar: run tools/pin-jdbc-driver.sh <stack>, or use an https URL`},
+		{"plain http pinned", apim.JDBCDriver{URL: "http://mirror.local/cj.jar", SHA256: strings.Repeat("ab", 32)}, ""},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := c.d.WithDefaults().Validate(key)
-			if c.want == "" {
-				assert.Empty(t, p)
-				return
-			}
-			assert.Contains(t, p, c.want)
-			assert.Len(t, p, 1, "one problem only: %v", p)
-		})
-	}
+	harness.ExpectProblems(t, func(d apim.JDBCDriver) []string { return d.WithDefaults().Validate(key) }, cases)
 }
 
 // The sha256 placeholder message sends users to a script; it must exist.
@@ -623,39 +524,55 @@ func TestControlPlaneWithDefaults(t *testing.T) {
 	assert.Equal(t, "apim-cp", a.Name)
 	assert.Equal(t, "wso2/wso2am:4.7.0", a.Image)
 	assert.Equal(t, "/home/wso2carbon/wso2am-4.7.0", a.ServerHome)
-	assert.Equal(t, kube.Resources{Requests: kube.Compute{CPU: "2", Memory: "2Gi", EphemeralStorage: "1Gi"},
-		Limits: kube.Compute{CPU: "3", Memory: "3Gi", EphemeralStorage: "4Gi"}}, a.Resources)
+	assert.Equal(t, kube.Resources{Requests: kube.Compute{CPU: "2", Memory: "2Gi", EphemeralStorage: "2Gi"},
+		Limits: kube.Compute{CPU: "3", Memory: "3Gi", EphemeralStorage: "8Gi"}}, a.Resources)
 	assert.Equal(t, 2048, a.HeapMB)
 	assert.Equal(t, 30, *a.MinReadySeconds)
 	assert.Equal(t, "admin", a.AdminUsername)
 	assert.Equal(t, 3306, a.Database.Port)
-	assert.Equal(t, "busybox:1.37", a.JDBCDriver.Image)
+	assert.Equal(t, "", a.JDBCDriver.Image, "the workload's own image")
 	assert.Equal(t, "9.1.0", a.JDBCDriver.Version)
+	assert.Equal(t, apim.DefaultJDBCDriverSHA256, a.JDBCDriver.SHA256, "the default jar is pinned")
+	other := apim.JDBCDriver{Version: "9.2.0"}.WithDefaults()
+	assert.Equal(t, "", other.SHA256, "another version must be pinned by its owner")
+	mirror := apim.JDBCDriver{URL: "https://mirror.local/com/mysql/mysql-connector-j/9.1.0/mysql-connector-j-9.1.0.jar"}.WithDefaults()
+	assert.Equal(t, "", mirror.SHA256, "so must a mirror's copy")
+	assert.Equal(t, "REQUIRED", a.Database.SSLMode, "JDBC over TLS")
 	assert.Equal(t, "apim-gw", a.GatewayService)
 	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "apim-gw", "app.kubernetes.io/component": "gateway"}, a.GatewaySelector)
+	// The Secret for the values is named when NewControlPlane creates it, not as a default: a
+	// caller resolves its args before it has the values (the Platform generates them later).
+	assert.Equal(t, apim.Credentials{}, a.Credentials)
 	assert.Equal(t, apim.Credentials{
 		AdminPassword: kube.SecretRef{Name: "apim-cp-credentials", Key: "admin-password"},
 		EncryptionKey: kube.SecretRef{Name: "apim-cp-credentials", Key: "encryption-key"},
-	}, a.Credentials)
-
-	none := apim.ControlPlaneArgs{}.WithDefaults()
-	assert.Equal(t, apim.Credentials{}, none.Credentials, "no values, no Secret to point at")
+	}, apim.CredentialsSecret(a.Name))
 	sel := apim.ControlPlaneArgs{GatewayService: "edge"}.WithDefaults()
 	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "edge", "app.kubernetes.io/component": "gateway"}, sel.GatewaySelector,
 		"the selector follows the gateway Service")
 }
 
 func TestSharedEndpoints(t *testing.T) {
-	s := apim.Shared{GatewayHostname: "gw.example.com"}
+	s := apim.Shared{GatewayHostname: "gw.example.com"}.WithDefaults()
+	// No host of their own: the listeners themselves, each on its scheme.
 	assert.Equal(t, "ws://gw.example.com:9099", s.WSEndpoint())
 	assert.Equal(t, "wss://gw.example.com:8099", s.WSSEndpoint())
 	assert.Equal(t, "http://gw.example.com:9021", s.WebSubHTTPEndpoint())
 	assert.Equal(t, "https://gw.example.com:8021", s.WebSubHTTPSEndpoint())
+	// Behind a TLS edge: only the secure URLs, which the edge serves (it redirects the plain
+	// ones, and WebSocket clients do not follow a redirect).
 	s.WebSocketHostname, s.WebSubHostname = "ws.example.com", "hooks.example.com"
-	assert.Equal(t, "ws://ws.example.com", s.WSEndpoint())
+	assert.Equal(t, "https://gw.example.com", s.HTTPEndpoint())
+	assert.Equal(t, "https://gw.example.com", s.HTTPSEndpoint())
+	assert.Equal(t, "wss://ws.example.com", s.WSEndpoint())
 	assert.Equal(t, "wss://ws.example.com", s.WSSEndpoint())
-	assert.Equal(t, "http://hooks.example.com", s.WebSubHTTPEndpoint())
+	assert.Equal(t, "https://hooks.example.com", s.WebSubHTTPEndpoint())
 	assert.Equal(t, "https://hooks.example.com", s.WebSubHTTPSEndpoint())
+	// Behind a plain-HTTP edge: only the plain URLs, never an https one nobody serves.
+	s.EdgeScheme = "http"
+	assert.Equal(t, "http://gw.example.com", s.HTTPSEndpoint())
+	assert.Equal(t, "ws://ws.example.com", s.WSSEndpoint())
+	assert.Equal(t, "http://hooks.example.com", s.WebSubHTTPSEndpoint())
 }
 
 // ports lists the port numbers of a NetworkPolicy rule's ports.
@@ -665,4 +582,45 @@ func ports(v any) []any {
 		out = append(out, p.(map[string]any)["port"])
 	}
 	return out
+}
+
+// Two nodes, active-active: a StatefulSet of two whose nodes resolve by name from the start
+// (a headless Service that publishes them before they are ready), each starting with its own
+// deployment.toml, a disruption budget that keeps one serving, and replicas spread over nodes.
+func TestControlPlaneActiveActive(t *testing.T) {
+	a := aloneControlPlane()
+	a.Replicas = 2
+	a.NodeSpread = kube.SpreadNodesRequired
+	g, cp := runControlPlane(t, a)
+	assert.Equal(t, []string{"apim-cp-0.apim-cp-nodes", "apim-cp-1.apim-cp-nodes"}, cp.Nodes)
+	require.Len(t, cp.TOMLs, 2)
+	assert.Contains(t, cp.TOMLs[0], `event_duplicate_url = ["tcp://apim-cp-1.apim-cp-nodes:5672"]`)
+	assert.Contains(t, cp.TOMLs[1], `event_duplicate_url = ["tcp://apim-cp-0.apim-cp-nodes:5672"]`)
+	sts := assertWorkload(t, g, "cp", "apim-cp", "wso2/wso2am:4.7.0", cp.TOMLs, true)
+	assert.Equal(t, 2.0, sts.Get("spec.replicas"))
+
+	nodes := g.Find(harness.TypeService, "cp-nodes")
+	require.NotNil(t, nodes)
+	assert.Equal(t, "apim-cp-nodes", nodes.Get("metadata.name"))
+	assert.Equal(t, "None", nodes.Get("spec.clusterIP"))
+	assert.Equal(t, true, nodes.Get("spec.publishNotReadyAddresses"), "nodes reach each other's brokers while starting")
+	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "apim-cp", "app.kubernetes.io/component": "control-plane"}, nodes.Get("spec.selector"))
+
+	init := "spec.template.spec.initContainers.0"
+	assert.Equal(t, "node-config", sts.Get(init+".name"))
+	assert.Equal(t, []any{"sh", "-c", apim.NodeConfigScript}, sts.Get(init+".command"))
+	assert.Equal(t, map[string]any{"name": "POD_NAME", "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "metadata.name"}}},
+		sts.Get(init+".env.0"))
+	spread := sts.Get("spec.template.spec.topologySpreadConstraints").([]any)
+	require.Len(t, spread, 2)
+	assert.Equal(t, "ScheduleAnyway", spread[0].(map[string]any)["whenUnsatisfiable"], "zones: a lost zone must not block rescheduling")
+	assert.Equal(t, "DoNotSchedule", spread[1].(map[string]any)["whenUnsatisfiable"], "nodes: never two on one")
+	assert.Equal(t, 1.0, g.Find(harness.TypePDB, "cp").Get("spec.maxUnavailable"), "a drain takes one node at a time")
+
+	for _, bad := range []int{-1, apim.MaxControlPlaneReplicas + 1} {
+		a := aloneControlPlane()
+		a.Replicas = bad
+		err := harness.RefusedBy(t, func(ctx *pulumi.Context) error { _, err := apim.NewControlPlane(ctx, "cp", a); return err })
+		assert.ErrorContains(t, err, fmt.Sprintf("replicas: %d is not valid; want 1 to 5", bad))
+	}
 }

@@ -16,18 +16,19 @@ const MoesifSecretKey = "moesif-key"
 type ControlPlane struct {
 	pulumi.ResourceState
 
-	// Service is the in-cluster Service name (publisher, devportal, key manager, event hub).
+	// Service is the in-cluster Service name (publisher, devportal, key manager).
 	Service string
-	// TOML is the rendered deployment.toml.
-	TOML string
+	// Nodes are the nodes' own host names (event hub, traffic manager, broker), node 0 first.
+	Nodes []string
+	// TOMLs are the nodes' rendered deployment.toml files, node 0 first.
+	TOMLs []string
 	// Credentials are the Secret keys gateways of this control plane must use.
 	Credentials Credentials
 }
 
-// NewControlPlane creates the control plane: one all-in-one API Manager acting as publisher,
-// devportal, admin, key manager and traffic manager. It is deliberately one replica: WSO2's
-// all-in-one HA is two fixed, cross-wired nodes, not a scalable set; gateways carry on serving
-// from their caches while it restarts.
+// NewControlPlane creates the control plane: all-in-one API Manager nodes (args.Replicas) acting
+// as publisher, devportal, admin, key manager, traffic manager and event hub, as a StatefulSet
+// whose nodes know each other by name (WSO2's active-active pattern for two or more).
 func NewControlPlane(ctx *pulumi.Context, name string, args *ControlPlaneArgs, opts ...pulumi.ResourceOption) (*ControlPlane, error) {
 	if args == nil {
 		return nil, fmt.Errorf("apim control plane %q: args are required", name)
@@ -35,16 +36,18 @@ func NewControlPlane(ctx *pulumi.Context, name string, args *ControlPlaneArgs, o
 	if args.credentialsConflict() {
 		return nil, fmt.Errorf("apim control plane %q: Credentials names existing Secrets, so AdminPassword and EncryptionKey must be left out (or set them and leave Credentials out)", name)
 	}
-	a := args.WithDefaults()
-	if err := check(fmt.Sprintf("apim control plane %q", name), a.Workload.Validate(""), a.Shared); err != nil {
+	a, problems := args.Resolve("")
+	if a.Credentials == (Credentials{}) && a.AdminPassword != nil && a.EncryptionKey != nil {
+		a.Credentials = CredentialsSecret(a.Name)
+	}
+	if err := check(fmt.Sprintf("apim control plane %q", name), problems, a.Shared, a.resolved); err != nil {
 		return nil, err
 	}
-	cp := &ControlPlane{Service: a.Name, TOML: RenderControlPlaneTOML(a), Credentials: a.Credentials}
+	cp := &ControlPlane{Service: a.Name, Nodes: NodeHosts(a.Name, a.Replicas), TOMLs: RenderControlPlaneTOMLs(a), Credentials: a.Credentials}
 	if err := ctx.RegisterComponentResource("wso2apim:apim:ControlPlane", name, cp, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(cp)
-	one := 1
 	if a.AdminPassword != nil && a.EncryptionKey != nil {
 		data := pulumi.StringMap{
 			a.Credentials.AdminPassword.Key: pulumi.ToSecret(a.AdminPassword).(pulumi.StringOutput),
@@ -62,9 +65,9 @@ func NewControlPlane(ctx *pulumi.Context, name string, args *ControlPlaneArgs, o
 		}
 	}
 	s := workloadSpec{
-		w: a.Workload, sh: a.Shared, component: ComponentControlPlane, toml: cp.TOML, replicas: &one,
+		w: a.Workload, sh: a.Shared, component: ComponentControlPlane, tomls: cp.TOMLs, nodes: a.Replicas,
 		ports: map[string]int{
-			"https": PortHTTPS, "http": PortHTTP, "gw-https": PortGatewayHTTPS, "gw-http": PortGatewayHTTP,
+			PortNameHTTPS: PortHTTPS, "http": PortHTTP, PortNameGatewayHTTPS: PortGatewayHTTPS, "gw-http": PortGatewayHTTP,
 			"tm-binary": PortThrottle, "tm-binary-ssl": PortThrottleSSL, "jms": PortEventHub,
 		},
 	}
@@ -87,6 +90,7 @@ func NewControlPlane(ctx *pulumi.Context, name string, args *ControlPlaneArgs, o
 		{Peers: gateways, Ports: kube.TCP(PortHTTPS)},
 		a.JDBCDriver.egress(),
 	}, a.Egress...)
+	ingress, egress = a.Metrics.rules(ingress, egress)
 	if err := kube.NewPolicy(ctx, name, s.meta(a.Name), s.selector(), ingress, egress, parent); err != nil {
 		return nil, err
 	}

@@ -25,8 +25,8 @@ func NewGateway(ctx *pulumi.Context, name string, args *GatewayArgs, opts ...pul
 	if args == nil {
 		return nil, fmt.Errorf("apim gateway %q: args are required", name)
 	}
-	a := args.WithDefaults()
-	if err := check(fmt.Sprintf("apim gateway %q", name), a.Validate(""), a.Shared); err != nil {
+	a, problems := args.Resolve("")
+	if err := check(fmt.Sprintf("apim gateway %q", name), problems, a.Shared, a.resolved); err != nil {
 		return nil, err
 	}
 	gw := &Gateway{Service: a.Name, TOML: RenderGatewayTOML(a)}
@@ -35,9 +35,9 @@ func NewGateway(ctx *pulumi.Context, name string, args *GatewayArgs, opts ...pul
 	}
 	parent := pulumi.Parent(gw)
 	s := workloadSpec{
-		w: a.Workload, sh: a.Shared, component: ComponentGateway, toml: gw.TOML,
-		ports: map[string]int{"https": PortHTTPS, "http": PortHTTP, "gw-https": PortGatewayHTTPS, "gw-http": PortGatewayHTTP,
-			"websocket-http": PortWebSocket, "websocket-https": PortWebSocketSecure, "websub-http": PortWebSub, "websub-https": PortWebSubSecure},
+		w: a.Workload, sh: a.Shared, component: ComponentGateway, tomls: []string{gw.TOML},
+		ports: map[string]int{PortNameHTTPS: PortHTTPS, "http": PortHTTP, PortNameGatewayHTTPS: PortGatewayHTTPS, "gw-http": PortGatewayHTTP,
+			"websocket-http": PortWebSocket, PortNameWebSocketSecure: PortWebSocketSecure, "websub-http": PortWebSub, PortNameWebSubSecure: PortWebSubSecure},
 	}
 	dep, err := newWorkload(ctx, name, s, parent)
 	if err != nil {
@@ -50,7 +50,7 @@ func NewGateway(ctx *pulumi.Context, name string, args *GatewayArgs, opts ...pul
 			ScaleTargetRef: &autoscalingv2.CrossVersionObjectReferenceArgs{
 				ApiVersion: pulumi.String("apps/v1"),
 				Kind:       pulumi.String("Deployment"),
-				Name:       dep.Metadata.Name().Elem(),
+				Name:       dep,
 			},
 			MinReplicas: pulumi.Int(a.MinReplicas),
 			MaxReplicas: pulumi.Int(a.MaxReplicas),
@@ -94,6 +94,7 @@ func NewGateway(ctx *pulumi.Context, name string, args *GatewayArgs, opts ...pul
 		{Peers: cp, Ports: kube.TCP(PortHTTPS, PortThrottle, PortThrottleSSL, PortEventHub)},
 		a.JDBCDriver.egress(),
 	}, a.Egress...)
+	ingress, egress = a.Metrics.rules(ingress, egress)
 	if err := kube.NewPolicy(ctx, name, s.meta(a.Name), s.selector(), ingress, egress, parent); err != nil {
 		return nil, err
 	}

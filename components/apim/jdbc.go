@@ -7,18 +7,21 @@ import (
 	"github.com/wso2-k8s/apim-gke/components/kube"
 )
 
-// JDBCFetchScript downloads the driver into $JDBC_DRIVER_DIR and moves it into place only once
-// it is verified: against $JDBC_DRIVER_SHA256 when set, otherwise against the SHA-1 file the
-// repository publishes beside the jar. It says in the pod log which check it used. It takes
-// its inputs from the environment so that the script itself never changes with them (and
-// can be shellchecked and run as it is in tests).
+// JDBCFetchScript downloads the driver into $JDBC_DRIVER_DIR with curl, whose TLS checks are
+// on (the API Manager images carry curl and Ubuntu's CA certificates), and moves it into
+// place only once it is verified: against $JDBC_DRIVER_SHA256 when set, otherwise against the
+// SHA-1 file the repository publishes beside the jar, over the same checked TLS connection
+// (validation allows that only for https URLs outside mode gke). It says in the pod log which
+// check it used. It takes its inputs from the environment so that the script itself never
+// changes with them (and can be shellchecked and run as it is in tests).
 const JDBCFetchScript = `set -eu
 dest="$JDBC_DRIVER_DIR/mysql-connector-j.jar"
 part="$dest.part"
 rm -f "$part"
-# timeout(1) rather than wget -T: busybox 1.35's static wget crashes on -T.
-if ! timeout 300 wget -q -O "$part" "$JDBC_DRIVER_URL"; then
+fetch() { curl --fail --silent --show-error --location --proto '=https,http' --max-time "$1" -o "$2" "$3"; }
+if ! fetch 300 "$part" "$JDBC_DRIVER_URL"; then
   echo "jdbc-driver: could not download $JDBC_DRIVER_URL" >&2
+  rm -f "$part"
   exit 1
 fi
 if [ -n "${JDBC_DRIVER_SHA256:-}" ]; then
@@ -29,12 +32,13 @@ if [ -n "${JDBC_DRIVER_SHA256:-}" ]; then
   fi
   echo "jdbc-driver: verified $JDBC_DRIVER_URL against the pinned sha256 (apim.jdbcDriver.sha256)"
 else
-  if ! published=$(timeout 120 wget -q -O - "$JDBC_DRIVER_URL.sha1"); then
+  if ! fetch 120 "$part.sha1" "$JDBC_DRIVER_URL.sha1"; then
     echo "jdbc-driver: could not download $JDBC_DRIVER_URL.sha1 to verify the jar; pin apim.jdbcDriver.sha256 instead" >&2
-    rm -f "$part"
+    rm -f "$part" "$part.sha1"
     exit 1
   fi
-  want=$(printf '%s' "$published" | tr -d '\r\n' | cut -c1-40)
+  want=$(tr -d '\r\n' <"$part.sha1" | cut -c1-40)
+  rm -f "$part.sha1"
   case "$want" in
     *[!0-9a-f]*) want="" ;;
   esac
@@ -58,8 +62,9 @@ mv "$part" "$dest"
 var InitResources = kube.Resources{Requests: kube.Compute{CPU: "50m", Memory: "32Mi", EphemeralStorage: "16Mi"},
 	Limits: kube.Compute{CPU: "200m", Memory: "64Mi", EphemeralStorage: "64Mi"}}
 
-// jdbcDriverInit runs JDBCFetchScript into dir, the volume the server loads jars from.
-func jdbcDriverInit(d JDBCDriver, dir string) corev1.ContainerArgs {
+// jdbcDriverInit runs JDBCFetchScript into dir, the volume the server loads jars from, in the
+// driver's image or, by default, the workload's own (already pulled, with curl and CAs).
+func jdbcDriverInit(d JDBCDriver, workloadImage, dir string) corev1.ContainerArgs {
 	env := corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String("JDBC_DRIVER_DIR"), Value: pulumi.String(dir)},
 		corev1.EnvVarArgs{Name: pulumi.String("JDBC_DRIVER_URL"), Value: pulumi.String(d.URL)},
@@ -67,9 +72,13 @@ func jdbcDriverInit(d JDBCDriver, dir string) corev1.ContainerArgs {
 	if d.SHA256 != "" {
 		env = append(env, corev1.EnvVarArgs{Name: pulumi.String("JDBC_DRIVER_SHA256"), Value: pulumi.String(d.SHA256)})
 	}
+	image := d.Image
+	if image == "" {
+		image = workloadImage
+	}
 	return corev1.ContainerArgs{
 		Name:            pulumi.String("jdbc-driver"),
-		Image:           pulumi.String(d.Image),
+		Image:           pulumi.String(image),
 		Command:         pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(JDBCFetchScript)},
 		Env:             env,
 		SecurityContext: kube.ContainerSecurity(wso2UID, true),

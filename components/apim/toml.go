@@ -22,14 +22,17 @@ var funcs = template.FuncMap{
 	"str": tomlString,
 	// jdbc renders a MySQL JDBC URL for a database, its parameters XML-escaped.
 	"jdbc": func(d Database, name string) string {
-		return tomlString(fmt.Sprintf("jdbc:mysql://%s:%d/%s?%s", d.Host, d.Port, name, strings.Join(jdbcParams, "&amp;")))
+		params := append([]string{"sslMode=" + d.SSLMode}, jdbcParams...)
+		return tomlString(fmt.Sprintf("jdbc:mysql://%s:%d/%s?%s", d.Host, d.Port, name, strings.Join(params, "&amp;")))
 	},
+	"stores": func() map[string]string { return StoreFiles },
+	"list":   func(v ...string) []string { return v },
 }
 
-// jdbcParams: no TLS inside the cluster network (MySQL is reachable from API Manager pods only,
-// by NetworkPolicy); the public key retrieval that MySQL 8's caching_sha2_password needs
-// without TLS; reconnects after a MySQL restart.
-var jdbcParams = []string{"useSSL=false", "allowPublicKeyRetrieval=true", "autoReconnect=true"}
+// jdbcParams follow the sslMode: reconnects after a database restart. Over TLS, MySQL 8's
+// caching_sha2_password needs no public key retrieval, so it stays off (it would let a
+// server in the middle ask for the password in a form it can read).
+var jdbcParams = []string{"autoReconnect=true"}
 
 func tomlString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "\r", `\r`)
@@ -46,12 +49,13 @@ create_admin_account = true
 type = "database_unique_id"
 {{range .Databases}}
 [database.{{.}}]
+# type is what WSO2's infer.json keys the datasource's validationQuery ("SELECT 1") on.
+type = "mysql"
 url = {{jdbc $.Database .}}
 username = {{str $.Database.Username}}
 password = "$env{WSO2_DB_PASSWORD}"
 driver = "com.mysql.cj.jdbc.Driver"
 
-# validationQuery is WSO2's default ("SELECT 1"); setting it here would write it twice.
 [database.{{.}}.pool_options]
 testOnBorrow = true
 maxActive = 100
@@ -62,13 +66,51 @@ minIdle = 5
 properties.port = 9763
 properties.proxyPort = 80
 
+# TLS 1.2 and 1.3 only (WSO2's default also offers 1.0 and 1.1), and no product name in the
+# Server header: WSO2's production security guidelines.
 [transport.https]
 properties.port = 9443
 properties.proxyPort = 443
+properties.server = "apim"
+
+[transport.https.sslHostConfig.properties]
+protocols = "+TLSv1.2,+TLSv1.3"
+
+# The gateway's HTTPS (8243) and secure WebSocket (8099) listeners, likewise.
+[transport.passthru_https.listener.parameters]
+HttpsProtocols = "TLSv1.2,TLSv1.3"
+
+[apim.wss]
+ssl_enabled_protocols = "TLSv1.2,TLSv1.3"
 
 [encryption]
 internal_crypto_provider = "org.wso2.carbon.crypto.provider.SymmetricKeyInternalCryptoProvider"
 key = "$env{WSO2_ENCRYPTION_KEY}"
+
+# The deployment's own keys (package keystores), never the images' shipped ones: primary signs
+# tokens, tls serves every listener (WSO2's defaults derive the 8243, 8099, broker and sender
+# stores from it), internal is WSO2's keystore-based encryption key. One password, from the
+# keystore Secret. The truststore is the JDK's public CAs and the deployment's CA.
+{{- $s := stores}}
+{{- range $name := list "primary" "tls" "internal"}}
+
+[keystore.{{$name}}]
+file_name = {{str (index $s $name)}}
+type = "PKCS12"
+alias = {{str $name}}
+password = "$env{WSO2_KEYSTORE_PASSWORD}"
+key_password = "$env{WSO2_KEYSTORE_PASSWORD}"
+{{- end}}
+
+[truststore]
+file_name = {{str (index $s "truststore")}}
+type = "PKCS12"
+password = "$env{WSO2_KEYSTORE_PASSWORD}"
+
+# WSO2's 4.7 default turns on the AI features with no key; helm-apim renders them off unless
+# configured, and so does this.
+[apim.ai]
+enable = false
 
 # The headers API consumers send: API keys and the gateway's internal key among them.
 [apim.cors]
@@ -83,7 +125,7 @@ enable = false
 type = "moesif"
 {{- else}}
 enable = true
-type = {{str .Analytics.Type}}
+type = {{str (printf "%s" .Analytics.Type)}}
 {{- end}}
 {{- if eq .Analytics.Type "moesif"}}
 
@@ -113,8 +155,8 @@ show_as_token_endpoint_url = true
 service_url = "https://{{.GatewayService}}:9443/services/"
 username = "${admin.username}"
 password = "${admin.password}"
-http_endpoint = {{str (print "http://" .GatewayHostname)}}
-https_endpoint = {{str (print "https://" .GatewayHostname)}}
+http_endpoint = {{str .HTTPEndpoint}}
+https_endpoint = {{str .HTTPSEndpoint}}
 ws_endpoint = {{str .WSEndpoint}}
 wss_endpoint = {{str .WSSEndpoint}}
 websub_event_receiver_http_endpoint = {{str .WebSubHTTPEndpoint}}
@@ -122,6 +164,21 @@ websub_event_receiver_https_endpoint = {{str .WebSubHTTPSEndpoint}}
 
 [apim.sync_runtime_artifacts.gateway]
 gateway_labels = ["Default"]
+{{- if gt (len .Peers) 0}}
+
+# Active-active (WSO2 4.7, "Configuring an Active-Active Deployment"): this node forwards the
+# throttling events it receives to the other nodes' brokers, decides from its own, and every
+# node's traffic manager gets every event.
+[apim.throttling]
+event_duplicate_url = [{{range $i, $h := .Peers}}{{if $i}}, {{end}}{{str (print "tcp://" $h ":5672")}}{{end}}]
+throttle_decision_endpoints = ["tcp://localhost:5672"]
+{{range .Nodes}}
+[[apim.throttling.url_group]]
+traffic_manager_urls = [{{str (print "tcp://" . ":9611")}}]
+traffic_manager_auth_urls = [{{str (print "ssl://" . ":9711")}}]
+type = "loadbalance"
+{{end}}
+{{- end}}
 
 [apim.key_manager]
 service_url = "https://{{.Name}}:${mgt.transport.https.port}/services/"
@@ -141,7 +198,7 @@ issuer = "org.wso2.is.key.manager.tokenpersistence.issuer.ExtendedJWTTokenIssuer
 enable = false
 
 [apim.devportal]
-url = {{str (print "https://" .ManagementHostname "/devportal")}}
+url = {{str (print .EdgeScheme "://" .ManagementHostname "/devportal")}}
 
 # Developers who sign themselves up in the developer portal get the subscriber role.
 [[event_handler]]
@@ -176,31 +233,50 @@ password = "$ref{super_admin.password}"
 [apim.sync_runtime_artifacts.gateway]
 gateway_labels = ["Default"]
 
+# Every control plane node, by its own name: the gateway listens for events and throttling
+# decisions on each node's broker (failing over between them) and publishes every throttling
+# event to each node's traffic manager, so it keeps working while a node is away.
 [apim.event_hub]
 enable = true
 username = "$ref{super_admin.username}"
 password = "$ref{super_admin.password}"
 service_url = "https://{{.ControlPlaneService}}:9443/services/"
-event_listening_endpoints = ["tcp://{{.ControlPlaneService}}:5672"]
+event_listening_endpoints = [{{range $i, $h := .Nodes}}{{if $i}}, {{end}}{{str (print "tcp://" $h ":5672")}}{{end}}]
 
 [apim.throttling]
 username = "$ref{super_admin.username}"
 password = "$ref{super_admin.password}"
 service_url = "https://{{.ControlPlaneService}}:9443/services/"
-throttle_decision_endpoints = ["tcp://{{.ControlPlaneService}}:5672"]
-
+throttle_decision_endpoints = [{{range $i, $h := .Nodes}}{{if $i}}, {{end}}{{str (print "tcp://" $h ":5672")}}{{end}}]
+{{range .Nodes}}
 [[apim.throttling.url_group]]
-traffic_manager_urls = ["tcp://{{.ControlPlaneService}}:9611"]
-traffic_manager_auth_urls = ["ssl://{{.ControlPlaneService}}:9711"]
+traffic_manager_urls = [{{str (print "tcp://" . ":9611")}}]
+traffic_manager_auth_urls = [{{str (print "ssl://" . ":9711")}}]
 type = "loadbalance"
-`))
+{{end}}`))
 
-// RenderControlPlaneTOML renders the control plane's deployment.toml from defaulted args.
-func RenderControlPlaneTOML(a ControlPlaneArgs) string {
+// RenderControlPlaneTOML renders node's deployment.toml (0 to Replicas-1) from defaulted args:
+// the nodes differ only in which others they forward events to.
+func RenderControlPlaneTOML(a ControlPlaneArgs, node int) string {
+	nodes := NodeHosts(a.Name, a.Replicas)
+	var peers []string
+	if a.Replicas > 1 {
+		peers = append(append(peers, nodes[:node]...), nodes[node+1:]...)
+	}
 	return render(controlPlaneTOML, struct {
 		ControlPlaneArgs
-		Databases []string
-	}{a, []string{"apim_db", "shared_db"}})
+		Databases    []string
+		Nodes, Peers []string
+	}{a, DatabasesOf(ComponentControlPlane), nodes, peers})
+}
+
+// RenderControlPlaneTOMLs renders every node's deployment.toml, node 0 first.
+func RenderControlPlaneTOMLs(a ControlPlaneArgs) []string {
+	var out []string
+	for i := range a.Replicas {
+		out = append(out, RenderControlPlaneTOML(a, i))
+	}
+	return out
 }
 
 // RenderGatewayTOML renders the gateway's deployment.toml from defaulted args. The gateway
@@ -209,7 +285,8 @@ func RenderGatewayTOML(a GatewayArgs) string {
 	return render(gatewayTOML, struct {
 		GatewayArgs
 		Databases []string
-	}{a, []string{"shared_db"}})
+		Nodes     []string
+	}{a, DatabasesOf(ComponentGateway), NodeHosts(a.ControlPlaneService, a.ControlPlaneReplicas)})
 }
 
 func render(t *template.Template, data any) string {

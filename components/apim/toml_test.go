@@ -50,10 +50,10 @@ func table(t *testing.T, m map[string]any, path ...string) map[string]any {
 	return m
 }
 
-const jdbcParams = "?useSSL=false&amp;allowPublicKeyRetrieval=true&amp;autoReconnect=true"
+const jdbcParams = "?sslMode=REQUIRED&amp;autoReconnect=true"
 
 func TestControlPlaneTOML(t *testing.T) {
-	m := decoded(t, apim.RenderControlPlaneTOML(controlPlane()))
+	m := decoded(t, apim.RenderControlPlaneTOML(controlPlane(), 0))
 	assert.Equal(t, "am.example.com", table(t, m, "server")["hostname"])
 	db := table(t, m, "database")
 	assert.Equal(t, "jdbc:mysql://mysql:3306/apim_db"+jdbcParams, table(t, db, "apim_db")["url"])
@@ -74,7 +74,7 @@ func TestControlPlaneTOML(t *testing.T) {
 
 // The blocks WSO2 4.7.0's shipped deployment.toml and its Helm chart carry.
 func TestControlPlaneCarriesWSO2sBlocks(t *testing.T) {
-	m := decoded(t, apim.RenderControlPlaneTOML(controlPlane()))
+	m := decoded(t, apim.RenderControlPlaneTOML(controlPlane(), 0))
 	tokenTypes := table(t, m, "oauth", "extensions")["token_types"].([]map[string]any)
 	require.Len(t, tokenTypes, 1)
 	assert.Equal(t, "JWT", tokenTypes[0]["name"])
@@ -92,7 +92,7 @@ func TestControlPlaneCarriesWSO2sBlocks(t *testing.T) {
 
 func TestWebSocketAndWebSubEndpoints(t *testing.T) {
 	env := func(a apim.ControlPlaneArgs) map[string]any {
-		return table(t, decoded(t, apim.RenderControlPlaneTOML(a)), "apim", "gateway")["environment"].([]map[string]any)[0]
+		return table(t, decoded(t, apim.RenderControlPlaneTOML(a, 0)), "apim", "gateway")["environment"].([]map[string]any)[0]
 	}
 	direct := env(controlPlane())
 	assert.Equal(t, "ws://gw.example.com:9099", direct["ws_endpoint"], "no host of their own: the listeners' ports")
@@ -116,21 +116,67 @@ func TestGatewayTOML(t *testing.T) {
 	hub := table(t, m, "apim", "event_hub")
 	assert.Equal(t, true, hub["enable"])
 	assert.Equal(t, "https://apim-cp:9443/services/", hub["service_url"])
-	assert.Equal(t, []any{"tcp://apim-cp:5672"}, hub["event_listening_endpoints"])
+	assert.Equal(t, []any{"tcp://apim-cp-0.apim-cp-nodes:5672"}, hub["event_listening_endpoints"])
 	th := table(t, m, "apim", "throttling")
-	assert.Equal(t, []any{"tcp://apim-cp:5672"}, th["throttle_decision_endpoints"])
+	assert.Equal(t, []any{"tcp://apim-cp-0.apim-cp-nodes:5672"}, th["throttle_decision_endpoints"])
 	group := th["url_group"].([]map[string]any)[0]
-	assert.Equal(t, []any{"tcp://apim-cp:9611"}, group["traffic_manager_urls"])
-	assert.Equal(t, []any{"ssl://apim-cp:9711"}, group["traffic_manager_auth_urls"])
+	assert.Equal(t, []any{"tcp://apim-cp-0.apim-cp-nodes:9611"}, group["traffic_manager_urls"])
+	assert.Equal(t, []any{"ssl://apim-cp-0.apim-cp-nodes:9711"}, group["traffic_manager_auth_urls"])
 	assert.Equal(t, "https://apim-cp:9443/services/", table(t, m, "apim", "key_manager")["service_url"])
 	assert.Equal(t, []any{"Default"}, table(t, m, "apim", "sync_runtime_artifacts", "gateway")["gateway_labels"])
 	assert.Contains(t, table(t, m, "apim", "cors")["allow_headers"], "apikey")
 	assert.NotContains(t, m, "event_handler", "self sign-up happens on the control plane")
 }
 
+// Three control plane nodes, active-active: each node forwards to the other two and decides
+// from its own broker, every node's traffic manager is a url_group of every node and of every
+// gateway, and gateways listen on every node.
+func TestActiveActiveTOML(t *testing.T) {
+	cp := apim.ControlPlaneArgs{Shared: shared(), Replicas: 3}.WithDefaults()
+	nodes := []string{"apim-cp-0.apim-cp-nodes", "apim-cp-1.apim-cp-nodes", "apim-cp-2.apim-cp-nodes"}
+	tomls := apim.RenderControlPlaneTOMLs(cp)
+	require.Len(t, tomls, 3)
+	groups := func(th map[string]any) (tm, auth []any) {
+		for _, g := range th["url_group"].([]map[string]any) {
+			tm = append(tm, g["traffic_manager_urls"].([]any)...)
+			auth = append(auth, g["traffic_manager_auth_urls"].([]any)...)
+			assert.Equal(t, "loadbalance", g["type"], "every event to every traffic manager")
+		}
+		return tm, auth
+	}
+	for i, toml := range tomls {
+		th := table(t, decoded(t, toml), "apim", "throttling")
+		var others []any
+		for j, n := range nodes {
+			if j != i {
+				others = append(others, "tcp://"+n+":5672")
+			}
+		}
+		assert.Equal(t, others, th["event_duplicate_url"], "node %d forwards to the others only", i)
+		assert.Equal(t, []any{"tcp://localhost:5672"}, th["throttle_decision_endpoints"], "node %d decides from its own broker", i)
+		tm, auth := groups(th)
+		assert.Equal(t, []any{"tcp://" + nodes[0] + ":9611", "tcp://" + nodes[1] + ":9611", "tcp://" + nodes[2] + ":9611"}, tm)
+		assert.Equal(t, []any{"ssl://" + nodes[0] + ":9711", "ssl://" + nodes[1] + ":9711", "ssl://" + nodes[2] + ":9711"}, auth)
+	}
+	assert.NotEqual(t, tomls[0], tomls[1])
+
+	gw := apim.GatewayArgs{Shared: shared(), ControlPlaneReplicas: 3}.WithDefaults()
+	m := decoded(t, apim.RenderGatewayTOML(gw))
+	var brokers []any
+	for _, n := range nodes {
+		brokers = append(brokers, "tcp://"+n+":5672")
+	}
+	assert.Equal(t, brokers, table(t, m, "apim", "event_hub")["event_listening_endpoints"])
+	th := table(t, m, "apim", "throttling")
+	assert.Equal(t, brokers, th["throttle_decision_endpoints"])
+	tm, _ := groups(th)
+	assert.Len(t, tm, 3, "a url_group per node")
+	assert.Equal(t, "https://apim-cp:9443/services/", table(t, m, "apim", "key_manager")["service_url"], "the key manager through the Service: any node")
+}
+
 func TestAnalyticsBlock(t *testing.T) {
 	g := gateway()
-	g.Analytics = apim.Analytics{Type: "moesif", MoesifKey: kube.SecretRef{Name: "a", Key: "moesif"}}
+	g.Analytics = apim.Analytics{Type: apim.AnalyticsMoesif, MoesifKey: kube.SecretRef{Name: "a", Key: "moesif"}}
 	m := decoded(t, apim.RenderGatewayTOML(g))
 	a := table(t, m, "apim", "analytics")
 	assert.Equal(t, true, a["enable"])
@@ -142,7 +188,7 @@ func TestAnalyticsBlock(t *testing.T) {
 func TestValuesAreTOMLEscaped(t *testing.T) {
 	cp := controlPlane()
 	cp.AdminUsername = `ad"min\x`
-	m := decoded(t, apim.RenderControlPlaneTOML(cp))
+	m := decoded(t, apim.RenderControlPlaneTOML(cp, 0))
 	assert.Equal(t, `ad"min\x`, table(t, m, "super_admin")["username"])
 }
 
@@ -154,10 +200,10 @@ func TestRenderedTOMLPassesWSO2sRules(t *testing.T) {
 	require.NoError(t, err)
 	gw, err := fidelity.Load("4.7.0", fidelity.UniversalGW)
 	require.NoError(t, err)
-	for _, analytics := range []string{"", "elk", "moesif"} {
+	for _, analytics := range []apim.AnalyticsType{apim.AnalyticsOff, apim.AnalyticsELK, apim.AnalyticsMoesif} {
 		cp, g := controlPlane(), gateway()
 		g.Analytics.Type = analytics
-		assert.Empty(t, aio.CheckTOML(apim.RenderControlPlaneTOML(cp)), "control plane, analytics %q", analytics)
+		assert.Empty(t, aio.CheckTOML(apim.RenderControlPlaneTOML(cp, 0)), "control plane, analytics %q", analytics)
 		assert.Empty(t, gw.CheckTOML(apim.RenderGatewayTOML(g)), "gateway, analytics %q", analytics)
 	}
 

@@ -5,10 +5,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/projects"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/wso2-k8s/apim-gke/components/propagation"
 	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
@@ -18,6 +20,9 @@ type Args struct {
 	Project string
 	// Services are the APIs, e.g. "container.googleapis.com". Required.
 	Services []string
+	// PropagationWait is how long each API, once enabled by this component, is given before
+	// anything that waits for it starts (see package propagation). 0: no wait.
+	PropagationWait time.Duration
 }
 
 // APIs is the component's public face: give WaitFor() to anything that calls one of the
@@ -70,13 +75,19 @@ func NewAPIs(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resour
 	if err := ctx.RegisterComponentResource("wso2apim:apis:APIs", name, a, opts...); err != nil {
 		return nil, err
 	}
+	// Service Usage reports an API enabled before every Google front end accepts calls to it
+	// ("If you enabled this API recently, wait a few minutes for the action to propagate").
+	wait, err := propagation.New(ctx, name+"-propagation", args.PropagationWait)
+	if err != nil {
+		return nil, err
+	}
 	for _, s := range services {
 		svc, err := projects.NewService(ctx, name+"-"+strings.TrimSuffix(s, ".googleapis.com"), &projects.ServiceArgs{
 			Project:                  pulumi.String(args.Project),
 			Service:                  pulumi.String(s),
 			DisableOnDestroy:         pulumi.Bool(false),
 			DisableDependentServices: pulumi.Bool(false),
-		}, pulumi.Parent(a))
+		}, pulumi.Parent(a), wait.After())
 		if err != nil {
 			return nil, err
 		}

@@ -19,6 +19,10 @@ type Args struct {
 	Namespace pulumi.StringInput `json:"-"`
 	// Name of the Deployment and Service. Defaults to "hello".
 	Name string `json:"-"`
+	// NodeSpread says how strictly replicas keep to different nodes (kube.Spread).
+	// Defaults to preferred (a cluster may have one node); the Platform asks for required on
+	// GKE, whose autoscaler adds the nodes.
+	NodeSpread kube.NodeSpread `json:"-"`
 	// Image defaults to hashicorp/http-echo:1.0.0 answering "Hello Kubernetes!!!" on every
 	// path, including the article's /kuberneteshello. The article's
 	// wso2am/kubernetes-hello:v1 is unmaintained and runs as root.
@@ -52,6 +56,9 @@ const (
 func (a Args) WithDefaults() Args {
 	if a.Name == "" {
 		a.Name = "hello"
+	}
+	if a.NodeSpread == "" {
+		a.NodeSpread = kube.SpreadNodesPreferred
 	}
 	if a.Image == "" {
 		a.Image = "hashicorp/http-echo:1.0.0"
@@ -108,8 +115,8 @@ func NewBackend(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		return nil, err
 	}
 	parent := pulumi.Parent(b)
-	labels := kube.Labels(a.Name, "backend", "", a.PodLabels)
-	selector := kube.Selector(a.Name, "backend")
+	labels := kube.Labels(a.Name, Component, "", a.PodLabels)
+	selector := Selector(a.Name)
 	// Ready when it answers the API; alive while it listens: a slow answer must not get a
 	// healthy process restarted.
 	answers := &corev1.HTTPGetActionArgs{Path: pulumi.String(BasePath), Port: pulumi.Int(Port)}
@@ -130,7 +137,7 @@ func NewBackend(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 				Spec: &corev1.PodSpecArgs{
 					SecurityContext:              kube.PodSecurity(uid),
 					AutomountServiceAccountToken: pulumi.Bool(false),
-					Affinity:                     kube.SpreadAffinity(selector),
+					TopologySpreadConstraints:    kube.Spread(selector, a.NodeSpread, "pod-template-hash"),
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{
 						Name:            pulumi.String("hello"),
 						Image:           pulumi.String(a.Image),
@@ -180,3 +187,9 @@ func NewBackend(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	}
 	return b, nil
 }
+
+// Component is the backend pods' component label.
+const Component = "backend"
+
+// Selector picks the pods of the backend named name: the gateways call them.
+func Selector(name string) map[string]string { return kube.Selector(name, Component) }

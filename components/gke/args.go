@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/wso2-k8s/apim-gke/components/propagation"
 	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
@@ -45,7 +46,10 @@ type ClusterArgs struct {
 	// is set; it must not overlap the node, pod or service ranges. Defaults to 172.16.0.0/28.
 	MasterCIDR string `json:"masterCidr"`
 	// MasterAuthorizedNetworks, when non-empty, are the only CIDRs that may reach the
-	// control plane. Documentation ranges (RFC 5737) are refused: they reach nothing.
+	// control plane. Documentation ranges (RFC 5737) are refused: they reach nothing. With
+	// PrivateEndpoint they must be private (RFC 1918) ranges, and authorized networks are
+	// enabled even when this is empty: GKE refuses a private endpoint without them, and then
+	// only the node subnet reaches the control plane.
 	MasterAuthorizedNetworks []AuthorizedNetwork `json:"masterAuthorizedNetworks"`
 	// DeletionProtection makes Pulumi (the provider and the engine's protect flag) refuse to
 	// delete or replace the cluster. It does not stop a deletion in the console or gcloud.
@@ -66,6 +70,11 @@ type ClusterArgs struct {
 	BinaryAuthorization bool `json:"binaryAuthorization"`
 	// Labels are put on the cluster and its nodes' VMs.
 	Labels map[string]string `json:"labels"`
+	// PropagationWaitSeconds is how long the first `up` waits after granting a role (the
+	// nodes' roles, GKE's use of the KMS key) or enabling an API before the cluster uses it,
+	// 0..900. Only a resource's creation waits; previews and later updates do not. Defaults
+	// to 120, the propagation time Google documents as typical for IAM.
+	PropagationWaitSeconds *int `json:"propagationWaitSeconds"`
 
 	// NetworkSelfLink and SubnetworkSelfLink place the cluster; the subnetwork must carry
 	// the secondary ranges named PodRangeName and ServiceRangeName. Required.
@@ -168,6 +177,9 @@ func (a ClusterArgs) WithDefaults() ClusterArgs {
 	if a.SecretsEncryption == nil {
 		a.SecretsEncryption = boolPtr(true)
 	}
+	if a.PropagationWaitSeconds == nil {
+		a.PropagationWaitSeconds = intPtr(int(propagation.DefaultWait / time.Second))
+	}
 	a.NodePool = a.NodePool.WithDefaults()
 	return a
 }
@@ -205,6 +217,14 @@ func (p NodePoolArgs) WithDefaults() NodePoolArgs {
 		p.MaxUnavailable = intPtr(0)
 	}
 	return p
+}
+
+// PropagationWait is PropagationWaitSeconds as a duration (0 when unset).
+func (a ClusterArgs) PropagationWait() time.Duration {
+	if a.PropagationWaitSeconds == nil {
+		return 0
+	}
+	return time.Duration(*a.PropagationWaitSeconds) * time.Second
 }
 
 // Zones is how many zones the pool's nodes run in: the node zones given, else one for a zonal
@@ -251,11 +271,12 @@ func (a ClusterArgs) Validate(key string) validate.Problems {
 	k := func(name string) string { return validate.Key(key, name) }
 	p.Matches(k("project"), a.Project, projectIDRe, "a Google Cloud project ID (6-30 lower-case letters, digits or '-')")
 	p.Matches(k("region"), a.Region, regionRe, "a region such as europe-west1")
-	if a.Zone != "" && !strings.HasPrefix(a.Zone, a.Region+"-") {
+	// Without a region (reported missing by the caller) zones cannot be checked against it.
+	if a.Zone != "" && a.Region != "" && !strings.HasPrefix(a.Zone, a.Region+"-") {
 		p.Addf(k("zone"), "%q is not valid; want a zone of region %q such as %s-b, or nothing for a regional cluster", a.Zone, a.Region, a.Region)
 	}
 	for i, z := range a.NodeZones {
-		if !strings.HasPrefix(z, a.Region+"-") {
+		if a.Region != "" && !strings.HasPrefix(z, a.Region+"-") {
 			p.Addf(fmt.Sprintf("%s[%d]", k("nodeZones"), i), "%q is not valid; want a zone of region %q", z, a.Region)
 		}
 	}
@@ -299,13 +320,23 @@ func (a ClusterArgs) Validate(key string) validate.Problems {
 			p.Addf(nk+".cidr", "missing; want a CIDR such as 10.0.0.0/24")
 		}
 		if pfx, ok := p.CIDR(nk+".cidr", n.CIDR); ok {
+			documentation := false
 			for _, doc := range documentationRanges {
 				if doc.Overlaps(pfx) {
 					p.Addf(nk+".cidr", "%q is a documentation range (RFC 5737) that no real client uses; set the address range of your operators or CI runner, or use %s with a runner inside the VPC", n.CIDR, k("privateEndpoint"))
+					documentation = true
 					break
 				}
 			}
+			// A private endpoint admits only internal addresses (GKE: "network ... is not a
+			// reserved network, which is required for private endpoints").
+			if a.PrivateEndpoint && !documentation && !validate.IsPrivate(pfx) {
+				p.Addf(nk+".cidr", "%q is not a private range, and with %s true GKE admits only internal addresses to the control plane; want a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (e.g. a CI runner's subnet), or %s false to fence the public endpoint with it", n.CIDR, k("privateEndpoint"), k("privateEndpoint"))
+			}
 		}
+	}
+	if a.PropagationWaitSeconds != nil {
+		p.Between(k("propagationWaitSeconds"), *a.PropagationWaitSeconds, 0, 900)
 	}
 	p.Labels(k("labels"), a.Labels)
 	return p

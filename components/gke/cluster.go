@@ -6,6 +6,8 @@ import (
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/container"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/propagation"
 )
 
 // NewCluster creates the cluster, its node service account and node pool, and a Kubernetes
@@ -32,11 +34,17 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	}
 	parent := pulumi.Parent(c)
 
-	sa, bindings, err := newNodeServiceAccount(ctx, name, a, parent)
+	// Every grant the cluster relies on waits, once created, for IAM to propagate; the
+	// cluster waits for the grants.
+	wait, err := propagation.New(ctx, name+"-propagation", a.PropagationWait())
 	if err != nil {
 		return nil, err
 	}
-	key, keyReady, err := secretsKey(ctx, name, a, parent)
+	sa, bindings, err := newNodeServiceAccount(ctx, name, a, wait, parent)
+	if err != nil {
+		return nil, err
+	}
+	key, keyReady, err := secretsKey(ctx, name, a, wait, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +53,10 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// The engine's guard beside the provider's deletionProtection: neither `pulumi up`
 		// nor `destroy` can delete or replace the cluster until the flag is lifted.
 		pulumi.Protect(*a.DeletionProtection),
-		// The key must be usable by GKE before the cluster encrypts anything with it.
-		pulumi.DependsOn(keyReady),
+		// The key must be usable by GKE before the cluster encrypts anything with it, and the
+		// nodes' roles effective before the default pool's node registers (it logs and
+		// reports metrics as the nodes' account).
+		pulumi.DependsOn(append(keyReady, bindings...)),
 		// nodeConfig describes the default pool, which exists only while the cluster is
 		// created and is then removed: what GKE later reports for it is no change of ours.
 		pulumi.IgnoreChanges([]string{"nodeConfig"}))
@@ -54,8 +64,18 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 
-	if _, err := newNodePool(ctx, name, a, cluster, sa.Email, append([]pulumi.ResourceOption{parent}, pulumi.DependsOn(bindings))...); err != nil {
+	pool, err := newNodePool(ctx, name, a, cluster, sa.Email, append([]pulumi.ResourceOption{parent}, pulumi.DependsOn(bindings))...)
+	if err != nil {
 		return nil, err
+	}
+	// What Kubernetes work needs from Google Cloud before it starts.
+	ready := []pulumi.Resource{pool}
+	if a.PrivateNodes {
+		fw, err := newWebhookFirewall(ctx, name, a, sa.Email, parent)
+		if err != nil {
+			return nil, err
+		}
+		ready = append(ready, fw)
 	}
 
 	kubeconfig := pulumi.ToSecret(pulumi.All(cluster.Name, cluster.Endpoint, cluster.MasterAuth.ClusterCaCertificate().Elem()).
@@ -74,7 +94,13 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// annotations instead.
 		EnableConfigMapMutable: pulumi.Bool(true),
 		EnableSecretMutable:    pulumi.Bool(true),
-	}, parent)
+	}, parent,
+		// The default pool is removed as soon as the cluster exists: until this pool is up
+		// there is no node, and every workload would sit out its readiness timeout. Waiting
+		// here orders every Kubernetes object after the pool on create and, because the
+		// engine deletes dependents first, before it on destroy. DependsOn, not an input:
+		// a replaced pool must not make the kubeconfig unknown in previews.
+		pulumi.DependsOn(ready))
 	if err != nil {
 		return nil, err
 	}
@@ -166,15 +192,35 @@ func clusterArgs(a ClusterArgs, nodeServiceAccount, key pulumi.StringInput) *con
 			MasterIpv4CidrBlock:   pulumi.String(a.MasterCIDR),
 		}
 	}
-	if len(a.MasterAuthorizedNetworks) > 0 {
-		blocks := container.ClusterMasterAuthorizedNetworksConfigCidrBlockArray{}
-		for _, n := range a.MasterAuthorizedNetworks {
-			blocks = append(blocks, container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs{
-				CidrBlock:   pulumi.String(n.CIDR),
-				DisplayName: pulumi.String(n.Name),
-			})
-		}
-		ca.MasterAuthorizedNetworksConfig = &container.ClusterMasterAuthorizedNetworksConfigArgs{CidrBlocks: blocks}
-	}
+	ca.MasterAuthorizedNetworksConfig = authorizedNetworks(a)
+	observability(ca)
 	return ca
+}
+
+// authorizedNetworks is the control plane's address fence. The provider turns a present block
+// into enabled = true and an absent one into enabled = false, and GKE refuses a private
+// endpoint with authorized networks disabled ("Master authorized networks must be enabled if
+// private endpoint is enabled"): so with a private endpoint the block is always sent, empty
+// when no network is listed, as terraform-google-kubernetes-engine does (its cluster.tf sends
+// the block when enable_private_endpoint is set; PR #2058). Then only the node subnet reaches
+// the control plane. Without a private endpoint and without networks there is no block: an
+// enabled, empty fence on a public endpoint would admit nobody.
+func authorizedNetworks(a ClusterArgs) *container.ClusterMasterAuthorizedNetworksConfigArgs {
+	if len(a.MasterAuthorizedNetworks) == 0 && !a.PrivateEndpoint {
+		return nil
+	}
+	blocks := container.ClusterMasterAuthorizedNetworksConfigCidrBlockArray{}
+	for _, n := range a.MasterAuthorizedNetworks {
+		blocks = append(blocks, container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs{
+			CidrBlock:   pulumi.String(n.CIDR),
+			DisplayName: pulumi.String(n.Name),
+		})
+	}
+	return &container.ClusterMasterAuthorizedNetworksConfigArgs{
+		CidrBlocks: blocks,
+		// Set explicitly so that the block is never empty on the wire (an empty nested object
+		// may be dropped on its way to the provider), and because Google Cloud's public
+		// addresses have no business at this control plane.
+		GcpPublicCidrsAccessEnabled: pulumi.Bool(false),
+	}
 }

@@ -57,20 +57,15 @@ func TestKubeconfigUsesAuthPlugin(t *testing.T) {
 // The component stands alone: given only a project, name, location and network, it applies
 // safe defaults.
 func TestClusterAloneAppliesSafeDefaults(t *testing.T) {
-	program := func(ctx *pulumi.Context) error {
-		_, err := gke.NewCluster(ctx, "solo", &gke.ClusterArgs{
-			Project:            "my-project-1",
-			Name:               "solo",
-			Region:             "us-central1",
-			NetworkSelfLink:    pulumi.String("net"),
-			SubnetworkSelfLink: pulumi.String("subnet"),
-		})
-		return err
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.NoError(t, err)
+	g, _ := harness.Construct(t, harness.Mocks{}, gke.NewCluster, "solo", &gke.ClusterArgs{
+		Project:            "my-project-1",
+		Name:               "solo",
+		Region:             "us-central1",
+		NetworkSelfLink:    pulumi.String("net"),
+		SubnetworkSelfLink: pulumi.String("subnet"),
+	})
 
-	cluster := g.Find("gcp:container/cluster:Cluster", "solo")
+	cluster := g.Find(harness.TypeGKECluster, "solo")
 	require.NotNil(t, cluster)
 	assert.Equal(t, true, cluster.Get("deletionProtection"), "a library default must be the safe one")
 	assert.True(t, cluster.Protect)
@@ -78,7 +73,7 @@ func TestClusterAloneAppliesSafeDefaults(t *testing.T) {
 	assert.Equal(t, "BALANCED", cluster.Get("clusterAutoscaling.autoscalingProfile"))
 	assert.Equal(t, "net", cluster.Get("network"))
 
-	pool := g.Find("gcp:container/nodePool:NodePool", "solo")
+	pool := g.Find(harness.TypeGKENodePool, "solo")
 	require.NotNil(t, pool)
 	assert.Equal(t, 1.0, pool.Get("autoscaling.minNodeCount"))
 	assert.Equal(t, 3.0, pool.Get("autoscaling.maxNodeCount"))
@@ -92,11 +87,7 @@ func TestClusterAloneAppliesSafeDefaults(t *testing.T) {
 }
 
 func TestClusterRequiresItsInputs(t *testing.T) {
-	program := func(ctx *pulumi.Context) error {
-		_, err := gke.NewCluster(ctx, "solo", &gke.ClusterArgs{Name: "solo"})
-		return err
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
+	g, _, err := harness.TryConstruct(harness.Mocks{}, gke.NewCluster, "solo", &gke.ClusterArgs{Name: "solo"})
 	require.ErrorContains(t, err, `gke cluster "solo": project: missing; the Google Cloud project ID; region: missing; a region such as europe-west1; NetworkSelfLink: missing;`)
 	assert.Empty(t, g.All())
 }

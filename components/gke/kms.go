@@ -4,6 +4,8 @@ import (
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/kms"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/projects"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/propagation"
 )
 
 // ImageType is the node OS: Container-Optimized OS with containerd, GKE's hardened default.
@@ -16,8 +18,9 @@ const KMSRole = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 // cluster must wait for before using it. Unless a key is named, it creates a key ring and a
 // key in the cluster's region, rotated every 90 days, and lets GKE's service agent use it.
 // Cloud KMS never deletes keys (a destroy only destroys their versions), so they are
-// protected like the cluster.
-func secretsKey(ctx *pulumi.Context, name string, a ClusterArgs, opts ...pulumi.ResourceOption) (pulumi.StringInput, []pulumi.Resource, error) {
+// protected like the cluster. The grant, once created, waits for IAM to propagate: GKE checks
+// it when the cluster is created.
+func secretsKey(ctx *pulumi.Context, name string, a ClusterArgs, wait *propagation.Wait, opts ...pulumi.ResourceOption) (pulumi.StringInput, []pulumi.Resource, error) {
 	if !*a.SecretsEncryption {
 		return nil, nil, nil
 	}
@@ -52,7 +55,7 @@ func secretsKey(ctx *pulumi.Context, name string, a ClusterArgs, opts ...pulumi.
 		CryptoKeyId: key,
 		Role:        pulumi.String(KMSRole),
 		Member:      agent.Member,
-	}, opts...)
+	}, append(opts, wait.After())...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -67,11 +67,31 @@ func nodePoolArgs(a ClusterArgs, clusterName, serviceAccount pulumi.StringInput)
 				EnableSecureBoot:          pulumi.Bool(true),
 				EnableIntegrityMonitoring: pulumi.Bool(true),
 			},
-			Metadata: pulumi.StringMap{"disable-legacy-endpoints": pulumi.String("true")},
+			Metadata:      pulumi.StringMap{"disable-legacy-endpoints": pulumi.String("true")},
+			KubeletConfig: kubeletConfig(),
 		},
 	}
 	if len(a.NodeZones) > 0 {
 		npa.NodeLocations = pulumi.ToStringArray(a.NodeZones)
 	}
 	return npa
+}
+
+// kubeletConfig states GKE's own kubelet defaults explicitly. pulumi-gcp v7 wraps the
+// Terraform Google provider 5.x, whose node pool kubelet_config is optional and not computed:
+// once GKE reports any kubelet setting for a pool (it does, for instance, once the kubelet
+// read-only port setting, which this provider version cannot express, is on the pool), the
+// provider reads the block back and every later preview plans to remove it ("- kubelet_config { cpu_cfs_quota = false -> null,
+// pod_pids_limit = 0 -> null }"), an update GKE then refuses with "At least one of [...] must
+// be specified" (terraform-google-kubernetes-engine issues #2014 and #2193,
+// hashicorp/terraform-provider-google #9104). Sending the block with the values GKE applies
+// anyway (CFS quota on, 100ms period, the "none" CPU manager policy; GKE docs, "Customizing
+// node system configuration") makes what is read back match what is sent. podPidsLimit is
+// left unset: 0 on both sides, and a limit would count the JVMs' threads.
+func kubeletConfig() *container.NodePoolNodeConfigKubeletConfigArgs {
+	return &container.NodePoolNodeConfigKubeletConfigArgs{
+		CpuManagerPolicy:  pulumi.String("none"),
+		CpuCfsQuota:       pulumi.Bool(true),
+		CpuCfsQuotaPeriod: pulumi.String("100ms"),
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/projects"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/serviceaccount"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/components/propagation"
 )
 
 // NodeServiceAccountID derives the node service account's ID from the cluster name, cut to
@@ -21,9 +23,10 @@ func NodeServiceAccountID(clusterName string) string {
 
 // newNodeServiceAccount replaces the Compute Engine default service account (Editor on the
 // whole project) with one that holds NodeServiceAccountRoles and nothing else.
-// It returns the account and its role bindings, which the node pool waits for: nodes that boot
-// before their account may write logs and metrics fail to register.
-func newNodeServiceAccount(ctx *pulumi.Context, name string, a ClusterArgs, opts ...pulumi.ResourceOption) (*serviceaccount.Account, []pulumi.Resource, error) {
+// It returns the account and its role bindings, which the cluster and the node pool wait for:
+// nodes that boot before their account may write logs and metrics fail to register. Each
+// binding, once created, waits for IAM to propagate.
+func newNodeServiceAccount(ctx *pulumi.Context, name string, a ClusterArgs, wait *propagation.Wait, opts ...pulumi.ResourceOption) (*serviceaccount.Account, []pulumi.Resource, error) {
 	sa, err := serviceaccount.NewAccount(ctx, name+"-nodes", &serviceaccount.AccountArgs{
 		Project:     pulumi.String(a.Project),
 		AccountId:   pulumi.String(NodeServiceAccountID(a.Name)),
@@ -39,7 +42,7 @@ func newNodeServiceAccount(ctx *pulumi.Context, name string, a ClusterArgs, opts
 			Project: pulumi.String(a.Project),
 			Role:    pulumi.String(role),
 			Member:  pulumi.Sprintf("serviceAccount:%s", sa.Email),
-		}, opts...)
+		}, append(opts, wait.After())...)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -4,21 +4,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wso2-k8s/apim-gke/components/gke"
 	"github.com/wso2-k8s/apim-gke/tests/harness"
-)
-
-const (
-	typeCluster   = "gcp:container/cluster:Cluster"
-	typeNodePool  = "gcp:container/nodePool:NodePool"
-	typeAccount   = "gcp:serviceaccount/account:Account"
-	typeIAMMember = "gcp:projects/iAMMember:IAMMember"
-	typeK8sProv   = "pulumi:providers:kubernetes"
 )
 
 func intp(v int) *int    { return &v }
@@ -37,46 +28,21 @@ func minimalCluster() *gke.ClusterArgs {
 // runCluster registers an explicit gcp provider and one Cluster "solo" on it.
 func runCluster(t *testing.T, args *gke.ClusterArgs) (*harness.Graph, *gke.Cluster) {
 	t.Helper()
-	var c *gke.Cluster
-	program := func(ctx *pulumi.Context) error {
-		prov, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String("my-project-1")})
-		if err != nil {
-			return err
-		}
-		c, err = gke.NewCluster(ctx, "solo", args, pulumi.Provider(prov))
-		return err
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.NoError(t, err)
-	return g, c
+	return harness.Construct(t, harness.GCP("my-project-1"), gke.NewCluster, "solo", args)
 }
 
 func TestClusterAloneWithExplicitProvider(t *testing.T) {
 	g, c := runCluster(t, minimalCluster())
-	comp := g.OfType("wso2apim:gke:Cluster")
-	require.Len(t, comp, 1)
-	prov := g.Find("pulumi:providers:gcp", "gcp")
-	require.NotNil(t, prov)
-	var got []string
-	for _, r := range g.All() {
-		if r == comp[0] || r == prov {
-			continue
-		}
-		got = append(got, r.Type+" "+r.Name)
-		assert.Equal(t, comp[0].URN, r.Parent, "%s %s is the component's child", r.Type, r.Name)
-		if r.Custom && !strings.HasPrefix(r.Type, "pulumi:providers:") {
-			assert.Equal(t, prov.URN, r.Provider, "%s %s uses the explicit gcp provider", r.Type, r.Name)
-		}
-	}
+	got := harness.Children(t, g, "wso2apim:gke:Cluster")
 	assert.ElementsMatch(t, []string{
-		typeAccount + " solo-nodes", typeIAMMember + " solo-nodes-container-defaultNodeServiceAccount",
-		typeCluster + " solo", typeNodePool + " solo", typeK8sProv + " solo",
+		harness.TypeGCPServiceAccount + " solo-nodes", harness.TypeGCPIAMMember + " solo-nodes-container-defaultNodeServiceAccount",
+		harness.TypeGKECluster + " solo", harness.TypeGKENodePool + " solo", harness.TypeKubernetesProvider + " solo",
 		// Secrets encryption is on by default: a key ring and key, usable by GKE's agent.
 		"gcp:projects/serviceIdentity:ServiceIdentity solo-gke-agent", "gcp:kms/keyRing:KeyRing solo-secrets",
 		"gcp:kms/cryptoKey:CryptoKey solo-secrets", "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember solo-secrets-gke-agent",
 	}, got)
 
-	cluster := g.Find(typeCluster, "solo")
+	cluster := g.Find(harness.TypeGKECluster, "solo")
 	assert.True(t, cluster.Protect, "protected by default")
 	assert.Equal(t, true, cluster.Get("deletionProtection"))
 	assert.Equal(t, "europe-west1", cluster.Get("location"), "regional unless a zone is given")
@@ -89,13 +55,13 @@ func TestClusterAloneWithExplicitProvider(t *testing.T) {
 	assert.Nil(t, cluster.Get("masterAuthorizedNetworksConfig"))
 	assert.Nil(t, cluster.Get("nodeLocations"), "GKE's choice of zones")
 
-	sa := g.Find(typeAccount, "solo-nodes")
+	sa := g.Find(harness.TypeGCPServiceAccount, "solo-nodes")
 	assert.Equal(t, "solo-nodes", sa.Get("accountId"))
-	member := g.Find(typeIAMMember, "solo-nodes-container-defaultNodeServiceAccount")
+	member := g.Find(harness.TypeGCPIAMMember, "solo-nodes-container-defaultNodeServiceAccount")
 	assert.Equal(t, "roles/container.defaultNodeServiceAccount", member.Get("role"))
 	assert.Equal(t, "serviceAccount:solo-nodes@my-project-1.iam.gserviceaccount.com", member.Get("member"))
 
-	pool := g.Find(typeNodePool, "solo")
+	pool := g.Find(harness.TypeGKENodePool, "solo")
 	assert.False(t, pool.Protect)
 	assert.Equal(t, []string{"initialNodeCount"}, pool.IgnoreChanges, "the autoscaler owns the count")
 	assert.Nil(t, pool.Get("name"), "auto-named, so a replacement creates before it deletes")
@@ -110,7 +76,7 @@ func TestClusterAloneWithExplicitProvider(t *testing.T) {
 	assert.True(t, g.DependsOn(pool, cluster))
 	assert.True(t, g.DependsOn(pool, sa))
 
-	k8s := g.Find(typeK8sProv, "solo")
+	k8s := g.Find(harness.TypeKubernetesProvider, "solo")
 	require.NotNil(t, c.Provider, "the component hands out its Kubernetes provider")
 	assert.True(t, k8s.IsSecret("kubeconfig"), "the kubeconfig is a secret")
 	assert.Contains(t, k8s.String("kubeconfig"), "server: https://203.0.113.10")
@@ -130,7 +96,7 @@ func TestClusterArgsAreApplied(t *testing.T) {
 	a.NodePool = gke.NodePoolArgs{Spot: true, TotalMinNodes: intp(2), TotalMaxNodes: intp(9), Labels: map[string]string{"pool": "apim"}}
 	g, _ := runCluster(t, a)
 
-	cluster := g.Find(typeCluster, "solo")
+	cluster := g.Find(harness.TypeGKECluster, "solo")
 	assert.False(t, cluster.Protect, "DeletionProtection false lifts both guards")
 	assert.Equal(t, false, cluster.Get("deletionProtection"))
 	assert.Equal(t, "europe-west1-b", cluster.Get("location"))
@@ -141,7 +107,7 @@ func TestClusterArgsAreApplied(t *testing.T) {
 		cluster.Get("masterAuthorizedNetworksConfig.cidrBlocks"))
 	assert.Equal(t, map[string]any{"env": "prod"}, cluster.Get("resourceLabels"))
 
-	pool := g.Find(typeNodePool, "solo")
+	pool := g.Find(harness.TypeGKENodePool, "solo")
 	assert.Equal(t, map[string]any{"locationPolicy": "ANY", "totalMinNodeCount": 2.0, "totalMaxNodeCount": 9.0}, pool.Get("autoscaling"),
 		"total limits, and ANY for Spot")
 	assert.Equal(t, true, pool.Get("nodeConfig.spot"))
@@ -154,15 +120,11 @@ func TestInitialNodeCountFollowsMinNodes(t *testing.T) {
 	a := minimalCluster()
 	a.NodePool = gke.NodePoolArgs{MinNodes: intp(3), MaxNodes: intp(5)}
 	g, _ := runCluster(t, a)
-	assert.Equal(t, 3.0, g.Find(typeNodePool, "solo").Get("initialNodeCount"))
+	assert.Equal(t, 3.0, g.Find(harness.TypeGKENodePool, "solo").Get("initialNodeCount"))
 }
 
 func TestClusterRefusesBadArgsBeforeRegistering(t *testing.T) {
-	cases := []struct {
-		name string
-		args *gke.ClusterArgs
-		want string
-	}{
+	cases := []harness.Refusal[*gke.ClusterArgs]{
 		{"nil args", nil, `gke cluster "solo": args are required`},
 		{"only a name", &gke.ClusterArgs{Name: "solo"},
 			`gke cluster "solo": project: missing; the Google Cloud project ID; region: missing; a region such as europe-west1; ` +
@@ -177,20 +139,7 @@ func TestClusterRefusesBadArgsBeforeRegistering(t *testing.T) {
 			return a
 		}(), `gke cluster "solo": NodePool.diskType: "hdd" is not valid; use one of pd-standard, pd-balanced, pd-ssd`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var newErr error
-			program := func(ctx *pulumi.Context) error {
-				_, newErr = gke.NewCluster(ctx, "solo", c.args)
-				return newErr
-			}
-			g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-			require.Error(t, err)
-			require.Error(t, newErr)
-			assert.EqualError(t, newErr, c.want)
-			assert.Empty(t, g.All(), "nothing registered")
-		})
-	}
+	harness.ExpectRefusals(t, gke.NewCluster, "solo", cases)
 }
 
 func TestClusterValidate(t *testing.T) {
@@ -201,11 +150,7 @@ func TestClusterValidate(t *testing.T) {
 		}
 		return a
 	}
-	cases := []struct {
-		name string
-		args gke.ClusterArgs
-		want string // "": valid
-	}{
+	cases := []harness.Validation[gke.ClusterArgs]{
 		{"defaults", base(nil), ""},
 		{"project", base(func(a *gke.ClusterArgs) { a.Project = "My_Project" }),
 			`cluster.project: "My_Project" is not valid; want a Google Cloud project ID (6-30 lower-case letters, digits or '-')`},
@@ -251,25 +196,11 @@ func TestClusterValidate(t *testing.T) {
 		{"label value", base(func(a *gke.ClusterArgs) { a.Labels = map[string]string{"env": "Prod"} }),
 			`cluster.labels.env: "Prod" is not valid; want lower-case letters, digits, '_' or '-', at most 63 characters`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := c.args.WithDefaults().Validate("cluster")
-			if c.want == "" {
-				assert.Empty(t, p)
-				return
-			}
-			assert.Contains(t, p, c.want)
-			assert.Len(t, p, 1, "one problem only: %v", p)
-		})
-	}
+	harness.ExpectProblems(t, func(args gke.ClusterArgs) []string { return args.WithDefaults().Validate("cluster") }, cases)
 }
 
 func TestNodePoolValidate(t *testing.T) {
-	cases := []struct {
-		name string
-		args gke.NodePoolArgs
-		want string // "": valid
-	}{
+	cases := []harness.Validation[gke.NodePoolArgs]{
 		{"defaults", gke.NodePoolArgs{}, ""},
 		{"machine type", gke.NodePoolArgs{MachineType: "e2_standard_4"},
 			`nodePool.machineType: "e2_standard_4" is not valid; want a Compute Engine machine type such as e2-standard-4`},
@@ -311,17 +242,7 @@ func TestNodePoolValidate(t *testing.T) {
 		{"reserved prefix", gke.NodePoolArgs{Labels: map[string]string{"node.kubernetes.io/pool": "apim"}},
 			`nodePool.labels: "node.kubernetes.io/pool" uses a prefix reserved for Kubernetes itself`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := c.args.WithDefaults().Validate("nodePool")
-			if c.want == "" {
-				assert.Empty(t, p)
-				return
-			}
-			assert.Contains(t, p, c.want)
-			assert.Len(t, p, 1, "one problem only: %v", p)
-		})
-	}
+	harness.ExpectProblems(t, func(args gke.NodePoolArgs) []string { return args.WithDefaults().Validate("nodePool") }, cases)
 }
 
 // NodePoolArgs.Labels are documented as Kubernetes labels (GKE's nodeConfig.labels), but they

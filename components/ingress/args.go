@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -22,7 +23,10 @@ const (
 const (
 	TLSManaged = "managed" // Google-managed certificates (mode gke)
 	TLSSecret  = "secret"  // an existing kubernetes.io/tls Secret, e.g. from cert-manager
-	TLSNone    = "none"    // HTTP only (local tries)
+	// TLSSelfSigned serves a certificate made once for the hosts and kept: TLS for clusters
+	// where nobody issues one (clients must accept it, e.g. curl -k).
+	TLSSelfSigned = "self-signed"
+	TLSNone       = "none" // HTTP only: the portals' login does not work without TLS
 )
 
 // Backend is a Service port behind a host.
@@ -52,6 +56,9 @@ type Route struct {
 	// Affinity keeps a client on one pod with a cookie: API Manager's portals keep session
 	// state per server, and login breaks without it.
 	Affinity bool
+	// AdminPaths are path prefixes of Host that only Args.AdminAllowedCIDRs may reach, when
+	// that is set (e.g. /carbon, /admin, /api/am/admin of the portals).
+	AdminPaths []string
 }
 
 // Args configures the Ingress. Zero values are replaced by the defaults in WithDefaults. The
@@ -71,7 +78,8 @@ type Args struct {
 	// may reach the backends. Defaults to ingress-nginx.
 	ControllerNamespace string `json:"controllerNamespace"`
 	// TLS is managed (Google-managed certificates, mode gke only), secret (a
-	// kubernetes.io/tls Secret) or none. Defaults to managed (gke) or none (class).
+	// kubernetes.io/tls Secret), self-signed (made once and kept) or none. Defaults to
+	// managed (gke) or self-signed (class).
 	TLS string `json:"tls"`
 	// TLSSecretName names an existing kubernetes.io/tls Secret, e.g. from cert-manager (TLS
 	// secret). When empty, TLSCertificate and TLSKey (PEM, secrets) are stored in a Secret the
@@ -85,6 +93,15 @@ type Args struct {
 	// SkipAwait tells the provider not to wait for a load balancer address, for clusters
 	// without an Ingress controller (such as the end-to-end suite's). Defaults to false.
 	SkipAwait bool `json:"skipAwait"`
+	// DrainingTimeoutSeconds is how long the GKE load balancer lets a backend that leaves
+	// (a pod stopping) finish its requests; the pods' preStop sleep is derived from it
+	// (PreStopSeconds) so they keep serving that long. Defaults to 30, 0..600.
+	DrainingTimeoutSeconds *int `json:"drainingTimeoutSeconds"`
+	// AdminAllowedCIDRs are the client ranges that may reach the routes' AdminPaths (your
+	// operators' office or VPN): on GKE a Cloud Armor policy on those backends, elsewhere
+	// the controller's source-range allow-list. Empty: the admin paths are as public as the
+	// rest of the host (a preview warns).
+	AdminAllowedCIDRs []string `json:"adminAllowedCidrs"`
 }
 
 // GoogleFrontEnds are the ranges Google's load balancers and their health checks connect from;
@@ -111,13 +128,20 @@ func (a Args) TLSFromValues() bool { return a.TLS == TLSSecret && a.TLSSecretNam
 func (a Args) Validate(key string) validate.Problems {
 	var p validate.Problems
 	k := func(name string) string { return validate.Key(key, name) }
-	p.OneOf(k("tls"), a.TLS, TLSManaged, TLSSecret, TLSNone)
+	p.OneOf(k("tls"), a.TLS, TLSManaged, TLSSecret, TLSSelfSigned, TLSNone)
 	if a.TLS == TLSManaged && a.Mode != ModeGKE {
-		p.Addf(k("tls"), "%q needs GKE's load balancer (Google-managed certificates); use secret or none", a.TLS)
+		p.Addf(k("tls"), "%q needs GKE's load balancer (Google-managed certificates); use secret or self-signed", a.TLS)
 	}
 	p.Matches(k("className"), a.ClassName, validate.DNSLabelRe, "an IngressClass name such as nginx")
 	p.Matches(k("controllerNamespace"), a.ControllerNamespace, validate.DNSLabelRe, "the namespace of the Ingress controller, such as ingress-nginx")
 	p.Matches(k("tlsSecretName"), a.TLSSecretName, validate.DNSLabelRe, "the name of a kubernetes.io/tls Secret")
+	for i, c := range a.AdminAllowedCIDRs {
+		p.CIDR(fmt.Sprintf("%s[%d]", k("adminAllowedCidrs"), i), c)
+		p.NotDocumentationRange(fmt.Sprintf("%s[%d]", k("adminAllowedCidrs"), i), c, "your operators' ranges (office, VPN)")
+	}
+	if a.DrainingTimeoutSeconds != nil {
+		p.Between(k("drainingTimeoutSeconds"), *a.DrainingTimeoutSeconds, 0, 600)
+	}
 	if a.AffinityCookieTTLSeconds < 1 {
 		p.Addf(k("affinityCookieTtlSeconds"), "%d is not valid; want 1 or more", a.AffinityCookieTTLSeconds)
 	}
@@ -133,13 +157,17 @@ func (a Args) WithDefaults() Args {
 		a.ControllerNamespace = "ingress-nginx"
 	}
 	if a.TLS == "" {
-		a.TLS = TLSNone
+		a.TLS = TLSSelfSigned
 		if a.Mode == ModeGKE {
 			a.TLS = TLSManaged
 		}
 	}
 	if a.AffinityCookieTTLSeconds == 0 {
 		a.AffinityCookieTTLSeconds = 3600
+	}
+	if a.DrainingTimeoutSeconds == nil {
+		d := 30
+		a.DrainingTimeoutSeconds = &d
 	}
 	a.Routes = slices.Clone(a.Routes)
 	for i := range a.Routes {
@@ -192,3 +220,26 @@ type Ingress struct {
 	// Scheme is https unless TLS is none.
 	Scheme string
 }
+
+// AdminRestricted says the admin paths of some route are fenced by AdminAllowedCIDRs.
+func (a Args) AdminRestricted() bool {
+	if len(a.AdminAllowedCIDRs) == 0 {
+		return false
+	}
+	for _, r := range a.Routes {
+		if len(r.AdminPaths) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// EndpointPropagationSeconds is the margin for a stopping pod's removal from the endpoints to
+// reach every kube-proxy, Ingress controller and the load balancer's endpoint group: until
+// then new requests still arrive.
+const EndpointPropagationSeconds = 5
+
+// PreStopSeconds is how long a pod behind this edge keeps serving once told to stop: the
+// load balancer's draining time plus the propagation margin. Both come from one setting so
+// they cannot drift apart (a policy rule holds it).
+func (a Args) PreStopSeconds() int { return *a.DrainingTimeoutSeconds + EndpointPropagationSeconds }

@@ -2,6 +2,8 @@ package ingress
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -80,6 +82,14 @@ func NewIngress(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		// The Ingress names the Secret; it must exist before a controller serves with it.
 		parent = pulumi.Composite(parent, pulumi.DependsOn([]pulumi.Resource{tlsSecret}))
 	}
+	if a.TLS == TLSSelfSigned {
+		secretName, tlsSecret, err := newSelfSignedSecret(ctx, name, a, parent)
+		if err != nil {
+			return nil, err
+		}
+		a.TLSSecretName = secretName
+		parent = pulumi.Composite(parent, pulumi.DependsOn([]pulumi.Resource{tlsSecret}))
+	}
 	var err error
 	if a.Mode == ModeGKE {
 		err = newGKE(ctx, name, a, ing, parent)
@@ -94,6 +104,9 @@ func NewIngress(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	}
 	return ing, nil
 }
+
+// HSTSHeader is the Strict-Transport-Security header the GKE load balancer adds.
+const HSTSHeader = "Strict-Transport-Security: max-age=31536000; includeSubDomains"
 
 func labels() map[string]string { return kube.Labels("apim-ingress", "ingress", "", nil) }
 
@@ -111,21 +124,36 @@ func meta(name string, a Args, annotations pulumi.StringMap) *metav1.ObjectMetaA
 func rule(host string, b Backend) networkingv1.IngressRuleArgs {
 	return networkingv1.IngressRuleArgs{
 		Host: pulumi.String(host),
-		Http: &networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{
-			networkingv1.HTTPIngressPathArgs{
-				Path:     pulumi.String("/"),
-				PathType: pulumi.String("Prefix"),
-				Backend: networkingv1.IngressBackendArgs{Service: &networkingv1.IngressServiceBackendArgs{
-					Name: pulumi.String(b.Service),
-					Port: &networkingv1.ServiceBackendPortArgs{Number: pulumi.Int(b.Port)},
-				}},
-			},
+		Http: &networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{path("/", b)}},
+	}
+}
+
+func path(prefix string, b Backend) networkingv1.HTTPIngressPathArgs {
+	return networkingv1.HTTPIngressPathArgs{
+		Path:     pulumi.String(prefix),
+		PathType: pulumi.String("Prefix"),
+		Backend: networkingv1.IngressBackendArgs{Service: &networkingv1.IngressServiceBackendArgs{
+			Name: pulumi.String(b.Service),
+			Port: &networkingv1.ServiceBackendPortArgs{Number: pulumi.Int(b.Port)},
 		}},
 	}
 }
 
+// adminPaths are the admin path prefixes of every route, in order, once each.
+func adminPaths(a Args) []string {
+	var out []string
+	for _, r := range a.Routes {
+		for _, p := range r.AdminPaths {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 func tls(a Args, hosts ...string) networkingv1.IngressTLSArray {
-	if a.TLS != TLSSecret {
+	if a.TLS != TLSSecret && a.TLS != TLSSelfSigned {
 		return nil
 	}
 	return networkingv1.IngressTLSArray{networkingv1.IngressTLSArgs{
@@ -155,6 +183,13 @@ func newGKE(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pulu
 		}, opts...)
 		return err
 	}
+	var policy *compute.SecurityPolicy
+	if a.AdminRestricted() {
+		var err error
+		if policy, err = newAdminPolicy(ctx, name, a, adminPaths(a), opts...); err != nil {
+			return err
+		}
+	}
 	made := map[string]bool{}
 	for _, r := range a.Routes {
 		b := r.Backend
@@ -172,8 +207,16 @@ func newGKE(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pulu
 				"checkIntervalSec": 10, "timeoutSec": 5, "healthyThreshold": 1, "unhealthyThreshold": 3,
 			},
 			"timeoutSec": b.TimeoutSeconds,
-			// Matches the pods' preStop sleep: in-flight requests finish during a rollout.
-			"connectionDraining": map[string]any{"drainingTimeoutSec": 30},
+			// The pods' preStop outlasts this (PreStopSeconds): requests in flight finish.
+			"connectionDraining": map[string]any{"drainingTimeoutSec": *a.DrainingTimeoutSeconds},
+		}
+		if a.TLS != TLSNone {
+			// Browsers keep to HTTPS for a year (WSO2's guidelines ask for HSTS; ingress-nginx
+			// sends it on TLS hosts by default, Google's load balancer only when told).
+			spec["customResponseHeaders"] = map[string]any{"headers": []string{HSTSHeader}}
+		}
+		if policy != nil && len(r.AdminPaths) > 0 {
+			spec["securityPolicy"] = map[string]any{"name": policy.Name}
 		}
 		if r.Affinity {
 			spec["sessionAffinity"] = map[string]any{"affinityType": "GENERATED_COOKIE", "affinityCookieTtlSec": a.AffinityCookieTTLSeconds}
@@ -231,6 +274,29 @@ func newClass(ctx *pulumi.Context, name string, a Args, ing *Ingress, opts ...pu
 			annotations["nginx.ingress.kubernetes.io/session-cookie-max-age"] = pulumi.String(fmt.Sprint(a.AffinityCookieTTLSeconds))
 		}
 		rname := name + "-" + r.Name
+		if a.AdminRestricted() && len(r.AdminPaths) > 0 {
+			// The admin paths on an Ingress of their own: the allow-list annotation applies
+			// per Ingress, and the controller routes the longer prefixes here.
+			fenced := pulumi.StringMap{"nginx.ingress.kubernetes.io/whitelist-source-range": pulumi.String(strings.Join(a.AdminAllowedCIDRs, ","))}
+			for k, v := range annotations {
+				fenced[k] = v
+			}
+			var paths networkingv1.HTTPIngressPathArray
+			for _, p := range r.AdminPaths {
+				paths = append(paths, path(p, r.Backend))
+			}
+			if _, err := networkingv1.NewIngress(ctx, rname+"-admin", &networkingv1.IngressArgs{
+				Metadata: meta(rname+"-admin", a, fenced),
+				Spec: &networkingv1.IngressSpecArgs{
+					IngressClassName: pulumi.String(a.ClassName),
+					Rules: networkingv1.IngressRuleArray{networkingv1.IngressRuleArgs{Host: pulumi.String(r.Host),
+						Http: &networkingv1.HTTPIngressRuleValueArgs{Paths: paths}}},
+					Tls: tls(a, r.Host),
+				},
+			}, opts...); err != nil {
+				return err
+			}
+		}
 		created, err := networkingv1.NewIngress(ctx, rname, &networkingv1.IngressArgs{
 			Metadata: meta(rname, a, annotations),
 			Spec: &networkingv1.IngressSpecArgs{

@@ -1,11 +1,15 @@
 package ingress_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,15 +18,7 @@ import (
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
 
-const (
-	typeIngressComp   = "wso2apim:ingress:Ingress"
-	typeIngress       = "kubernetes:networking.k8s.io/v1:Ingress"
-	typeSecret        = "kubernetes:core/v1:Secret"
-	typeAddress       = "gcp:compute/globalAddress:GlobalAddress"
-	typeBackendConfig = "kubernetes:cloud.google.com/v1:BackendConfig"
-	typeFrontend      = "kubernetes:networking.gke.io/v1beta1:FrontendConfig"
-	typeManagedCert   = "kubernetes:networking.gke.io/v1:ManagedCertificate"
-)
+const typeIngressComp = "wso2apim:ingress:Ingress"
 
 // routes are the portals (TLS, affinity) and a plain-HTTP service.
 func routes() []ingress.Route {
@@ -47,62 +43,34 @@ func run(t *testing.T, args *ingress.Args) (*harness.Graph, *ingress.Ingress, st
 	t.Helper()
 	var ing *ingress.Ingress
 	var address string
-	program := func(ctx *pulumi.Context) error {
-		gcpProv, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String("my-project-1")})
-		if err != nil {
-			return err
-		}
-		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		ing, err = ingress.NewIngress(ctx, "edge", args, pulumi.Providers(gcpProv, k8s))
-		if err != nil {
+	g := harness.MustRunComponent(t, harness.GCPAndKubernetes("my-project-1"), func(ctx *pulumi.Context, providers pulumi.ResourceOption) (err error) {
+		if ing, err = ingress.NewIngress(ctx, "edge", args, providers); err != nil {
 			return err
 		}
 		ing.Address.ApplyT(func(a string) string { address = a; return a })
 		return nil
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.NoError(t, err)
+	})
 	return g, ing, address
-}
-
-func children(t *testing.T, g *harness.Graph) []string {
-	t.Helper()
-	comp := g.OfType(typeIngressComp)
-	require.Len(t, comp, 1)
-	provs := map[string]*harness.Resource{
-		"gcp:":        g.Find("pulumi:providers:gcp", "gcp"),
-		"kubernetes:": g.Find("pulumi:providers:kubernetes", "k8s"),
-	}
-	var out []string
-	for _, r := range g.All() {
-		if r == comp[0] || strings.HasPrefix(r.Type, "pulumi:providers:") {
-			continue
-		}
-		out = append(out, r.Type+" "+r.Name)
-		assert.Equal(t, comp[0].URN, r.Parent, "%s %s is the component's child", r.Type, r.Name)
-		if r.Custom {
-			pkg := r.Type[:strings.Index(r.Type, ":")+1]
-			require.NotNil(t, provs[pkg])
-			assert.Equal(t, provs[pkg].URN, r.Provider, "%s %s uses the explicit %s provider", r.Type, r.Name, pkg)
-		}
-	}
-	return out
 }
 
 func TestClassAlone(t *testing.T) {
 	g, ing, _ := run(t, classArgs())
-	assert.ElementsMatch(t, []string{typeIngress + " edge-am", typeIngress + " edge-echo"}, children(t, g),
-		"one Ingress per host, nothing on Google Cloud")
-	assert.Equal(t, "http", ing.Scheme, "TLS defaults to none in mode class")
+	tlsName := "edge-tls-8d27a64b" // the hosts' hash
+	assert.ElementsMatch(t, []string{harness.TypeIngress + " edge-am", harness.TypeIngress + " edge-echo", harness.TypeSecret + " " + tlsName}, harness.Children(t, g, typeIngressComp),
+		"one Ingress per host and a certificate, nothing on Google Cloud")
+	assert.Equal(t, "https", ing.Scheme, "TLS defaults to a self-signed certificate in mode class: the portals need TLS")
 
-	am := g.Find(typeIngress, "edge-am")
+	am := g.Find(harness.TypeIngress, "edge-am")
 	assert.Equal(t, "edge-am", am.Get("metadata.name"))
 	assert.Equal(t, "apps", am.Get("metadata.namespace"))
 	assert.Equal(t, "nginx", am.Get("spec.ingressClassName"), "default class")
-	assert.Nil(t, am.Get("spec.tls"))
+	assert.Equal(t, []any{map[string]any{"hosts": []any{"am.example.com"}, "secretName": tlsName}}, am.Get("spec.tls"))
+	cert := g.Find(harness.TypeSecret, tlsName)
+	require.NotNil(t, cert)
+	assert.Equal(t, "kubernetes.io/tls", cert.Get("type"))
+	assert.Equal(t, []string{"stringData", "data"}, cert.IgnoreChanges, "made once and kept")
+	assert.True(t, cert.IsSecret("stringData[tls.key]"))
+	assert.True(t, g.DependsOn(am, cert), "served once it exists")
 	assert.Equal(t, "am.example.com", am.Get("spec.rules.0.host"))
 	assert.Equal(t, map[string]any{"name": "apim-cp", "port": map[string]any{"number": 9443.0}}, am.Get("spec.rules.0.http.paths.0.backend.service"))
 	assert.Equal(t, "Prefix", am.Get("spec.rules.0.http.paths.0.pathType"))
@@ -116,7 +84,7 @@ func TestClassAlone(t *testing.T) {
 		"nginx.ingress.kubernetes.io/session-cookie-max-age": "3600",
 	}, am.Get("metadata.annotations"), "default timeout 300 s and cookie TTL 3600 s")
 
-	echo := g.Find(typeIngress, "edge-echo")
+	echo := g.Find(harness.TypeIngress, "edge-echo")
 	assert.Equal(t, map[string]any{
 		"nginx.ingress.kubernetes.io/proxy-body-size":    "50m",
 		"nginx.ingress.kubernetes.io/proxy-read-timeout": "60",
@@ -130,10 +98,10 @@ func TestClassWithTLSFromValues(t *testing.T) {
 	a.TLSCertificate = pulumi.String("-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n")
 	a.TLSKey = pulumi.String("-----BEGIN PRIVATE KEY-----\ntest\n-----END PRIVATE KEY-----\n")
 	g, ing, _ := run(t, a)
-	assert.ElementsMatch(t, []string{typeSecret + " edge-tls", typeIngress + " edge-am", typeIngress + " edge-echo"}, children(t, g))
+	assert.ElementsMatch(t, []string{harness.TypeSecret + " edge-tls", harness.TypeIngress + " edge-am", harness.TypeIngress + " edge-echo"}, harness.Children(t, g, typeIngressComp))
 	assert.Equal(t, "https", ing.Scheme)
 
-	secret := g.Find(typeSecret, "edge-tls")
+	secret := g.Find(harness.TypeSecret, "edge-tls")
 	assert.Equal(t, "edge-tls", secret.Get("metadata.name"))
 	assert.Equal(t, "kubernetes.io/tls", secret.Get("type"))
 	assert.True(t, secret.IsSecret("stringData.tls.crt"))
@@ -141,7 +109,7 @@ func TestClassWithTLSFromValues(t *testing.T) {
 	assert.Contains(t, secret.String("stringData[tls.key]"), "BEGIN PRIVATE KEY")
 
 	for _, n := range []string{"edge-am", "edge-echo"} {
-		ing := g.Find(typeIngress, n)
+		ing := g.Find(harness.TypeIngress, n)
 		assert.Equal(t, "traefik", ing.Get("spec.ingressClassName"))
 		assert.Equal(t, secret.Get("metadata.name"), ing.Get("spec.tls.0.secretName"), n)
 		assert.Equal(t, []any{ing.Get("spec.rules.0.host")}, ing.Get("spec.tls.0.hosts"), n)
@@ -153,28 +121,28 @@ func TestClassWithExistingTLSSecret(t *testing.T) {
 	a := classArgs()
 	a.TLS, a.TLSSecretName = ingress.TLSSecret, "wildcard-tls"
 	g, _, _ := run(t, a)
-	assert.Empty(t, g.OfType(typeSecret), "the named Secret is used, none is created")
-	assert.Equal(t, "wildcard-tls", g.Find(typeIngress, "edge-am").Get("spec.tls.0.secretName"))
-	assert.Nil(t, g.Find(typeIngress, "edge-am").Get("metadata.annotations[pulumi.com/skipAwait]"))
+	assert.Empty(t, g.OfType(harness.TypeSecret), "the named Secret is used, none is created")
+	assert.Equal(t, "wildcard-tls", g.Find(harness.TypeIngress, "edge-am").Get("spec.tls.0.secretName"))
+	assert.Nil(t, g.Find(harness.TypeIngress, "edge-am").Get("metadata.annotations[pulumi.com/skipAwait]"))
 }
 
 func TestGKEAlone(t *testing.T) {
 	g, ing, address := run(t, gkeArgs())
 	assert.ElementsMatch(t, []string{
-		typeAddress + " edge",
-		typeBackendConfig + " edge-apim-cp-https-lb",
-		typeBackendConfig + " edge-hello-http-lb",
-		typeFrontend + " edge-frontend",
-		typeManagedCert + " edge-cert",
-		typeIngress + " edge",
-	}, children(t, g))
+		harness.TypeGCPGlobalAddress + " edge",
+		harness.TypeBackendConfig + " edge-apim-cp-https-lb",
+		harness.TypeBackendConfig + " edge-hello-http-lb",
+		harness.TypeFrontendConfig + " edge-frontend",
+		harness.TypeManagedCertificate + " edge-cert",
+		harness.TypeIngress + " edge",
+	}, harness.Children(t, g, typeIngressComp))
 	assert.Equal(t, "https", ing.Scheme, "TLS defaults to managed in mode gke")
 	assert.Equal(t, "198.51.100.20", address, "the reserved address")
 
-	addr := g.Find(typeAddress, "edge")
+	addr := g.Find(harness.TypeGCPGlobalAddress, "edge")
 	assert.Equal(t, "my-project-1", addr.Get("project"))
 
-	am := g.Find(typeBackendConfig, "edge-apim-cp-https-lb")
+	am := g.Find(harness.TypeBackendConfig, "edge-apim-cp-https-lb")
 	assert.Equal(t, "apim-cp-https-lb", am.Get("metadata.name"), "the name the Service annotation refers to")
 	assert.Equal(t, map[string]any{
 		"type": "HTTPS", "requestPath": "/services/Version", "port": 9763.0,
@@ -182,17 +150,17 @@ func TestGKEAlone(t *testing.T) {
 	}, am.Get("spec.healthCheck"))
 	assert.Equal(t, 300.0, am.Get("spec.timeoutSec"), "default timeout")
 	assert.Equal(t, map[string]any{"affinityType": "GENERATED_COOKIE", "affinityCookieTtlSec": 3600.0}, am.Get("spec.sessionAffinity"))
-	echo := g.Find(typeBackendConfig, "edge-hello-http-lb")
+	echo := g.Find(harness.TypeBackendConfig, "edge-hello-http-lb")
 	assert.Equal(t, "HTTP", echo.Get("spec.healthCheck.type"))
 	assert.Equal(t, 60.0, echo.Get("spec.timeoutSec"))
 	assert.Nil(t, echo.Get("spec.sessionAffinity"))
 
-	front := g.Find(typeFrontend, "edge-frontend")
+	front := g.Find(harness.TypeFrontendConfig, "edge-frontend")
 	assert.Equal(t, map[string]any{"enabled": true, "responseCodeName": "MOVED_PERMANENTLY_DEFAULT"}, front.Get("spec.redirectToHttps"))
-	cert := g.Find(typeManagedCert, "edge-cert")
+	cert := g.Find(harness.TypeManagedCertificate, "edge-cert")
 	assert.Equal(t, []any{"am.example.com", "echo.example.com"}, cert.Get("spec.domains"))
 
-	lb := g.Find(typeIngress, "edge")
+	lb := g.Find(harness.TypeIngress, "edge")
 	assert.Equal(t, map[string]any{
 		"kubernetes.io/ingress.class":                 "gce",
 		"networking.gke.io/v1beta1.FrontendConfig":    "edge-frontend",
@@ -210,9 +178,10 @@ func TestGKEWithoutTLS(t *testing.T) {
 	a.TLS = ingress.TLSNone
 	g, ing, _ := run(t, a)
 	assert.Equal(t, "http", ing.Scheme)
-	assert.Empty(t, g.OfType(typeManagedCert))
-	assert.Equal(t, false, g.Find(typeFrontend, "edge-frontend").Get("spec.redirectToHttps.enabled"), "no redirect to a port that does not answer")
-	assert.Nil(t, g.Find(typeIngress, "edge").Get("metadata.annotations[networking.gke.io/managed-certificates]"))
+	assert.Empty(t, g.OfType(harness.TypeManagedCertificate))
+	assert.Equal(t, false, g.Find(harness.TypeFrontendConfig, "edge-frontend").Get("spec.redirectToHttps.enabled"), "no redirect to a port that does not answer")
+	assert.Nil(t, g.Find(harness.TypeIngress, "edge").Get("metadata.annotations[networking.gke.io/managed-certificates]"))
+	assert.Nil(t, g.Find(harness.TypeBackendConfig, "edge-apim-cp-https-lb").Get("spec.customResponseHeaders"), "no HSTS without TLS")
 }
 
 func TestServiceAnnotations(t *testing.T) {
@@ -238,27 +207,10 @@ func TestTLSFromValues(t *testing.T) {
 	assert.False(t, ingress.Args{TLS: ingress.TLSNone}.TLSFromValues())
 }
 
-func refused(t *testing.T, args *ingress.Args) error {
-	t.Helper()
-	var newErr error
-	program := func(ctx *pulumi.Context) error {
-		_, newErr = ingress.NewIngress(ctx, "edge", args)
-		return newErr
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.Error(t, err)
-	assert.Empty(t, g.All(), "nothing registered")
-	return newErr
-}
-
 func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 	const badRoute = "want a unique Name, a Host, and a Backend with Service, Port and PortName"
 	with := func(base *ingress.Args, f func(a *ingress.Args)) *ingress.Args { f(base); return base }
-	cases := []struct {
-		name string
-		args *ingress.Args
-		want string
-	}{
+	cases := []harness.Refusal[*ingress.Args]{
 		{"nil args", nil, `ingress "edge": args are required`},
 		{"no namespace, no routes", &ingress.Args{Mode: ingress.ModeClass}, `ingress "edge": args: Namespace and Routes are required`},
 		{"unknown mode", with(classArgs(), func(a *ingress.Args) { a.Mode = "alb" }), `ingress "edge": Mode: "alb" is not valid; use one of gke, class`},
@@ -272,21 +224,15 @@ func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 		{"TLS secret without a certificate", with(classArgs(), func(a *ingress.Args) { a.TLS = ingress.TLSSecret; a.TLSKey = pulumi.String("k") }),
 			`ingress "edge": tlsSecretName: missing; TLS secret needs tlsSecretName, or TLSCertificate and TLSKey`},
 		{"managed certificates outside GKE", with(classArgs(), func(a *ingress.Args) { a.TLS = ingress.TLSManaged }),
-			`ingress "edge": tls: "managed" needs GKE's load balancer (Google-managed certificates); use secret or none`},
+			`ingress "edge": tls: "managed" needs GKE's load balancer (Google-managed certificates); use secret or self-signed`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := refused(t, c.args)
-			require.Error(t, err)
-			assert.EqualError(t, err, c.want)
-		})
-	}
+	harness.ExpectRefusals(t, ingress.NewIngress, "edge", cases)
 }
 
 func TestRefusesMissingMode(t *testing.T) {
 	a := classArgs()
 	a.Mode = ""
-	err := refused(t, a)
+	err := harness.Refused(t, ingress.NewIngress, "edge", a)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Mode: missing")
 }
@@ -294,7 +240,7 @@ func TestRefusesMissingMode(t *testing.T) {
 func TestRefusesRouteWithoutPort(t *testing.T) {
 	a := classArgs()
 	a.Routes[0].Backend.Port = 0
-	err := refused(t, a)
+	err := harness.Refused(t, ingress.NewIngress, "edge", a)
 	require.Error(t, err)
 	assert.EqualError(t, err, `ingress "edge": Routes[0]: want a unique Name, a Host, and a Backend with Service, Port and PortName`)
 }
@@ -306,24 +252,19 @@ func TestGKETwoRoutesToOneBackend(t *testing.T) {
 	second := a.Routes[0]
 	second.Name, second.Host = "portal", "portal.example.com"
 	a.Routes = append(a.Routes, second)
-	var newErr error
-	program := func(ctx *pulumi.Context) error {
-		_, newErr = ingress.NewIngress(ctx, "edge", a)
-		return newErr
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
+	g, _, err := harness.TryConstruct(harness.Mocks{}, ingress.NewIngress, "edge", a)
 	if err != nil {
 		assert.NotContains(t, err.Error(), "duplicate resource URN")
 		assert.Empty(t, g.All(), "a refusal registers nothing")
 		return
 	}
-	assert.Len(t, g.OfType(typeBackendConfig), 2, "one per distinct backend")
+	assert.Len(t, g.OfType(harness.TypeBackendConfig), 2, "one per distinct backend")
 }
 
 func TestWithDefaults(t *testing.T) {
 	a := ingress.Args{Routes: routes()}.WithDefaults()
 	assert.Equal(t, "nginx", a.ClassName)
-	assert.Equal(t, ingress.TLSNone, a.TLS)
+	assert.Equal(t, ingress.TLSSelfSigned, a.TLS)
 	assert.Equal(t, 3600, a.AffinityCookieTTLSeconds)
 	assert.Equal(t, 300, a.Routes[0].Backend.TimeoutSeconds)
 	assert.Equal(t, 60, a.Routes[1].Backend.TimeoutSeconds, "a set timeout stays")
@@ -336,17 +277,13 @@ func TestWithDefaults(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	cases := []struct {
-		name string
-		args ingress.Args
-		want string // "": valid
-	}{
+	cases := []harness.Validation[ingress.Args]{
 		{"class defaults", ingress.Args{Mode: ingress.ModeClass}, ""},
 		{"gke defaults", ingress.Args{Mode: ingress.ModeGKE}, ""},
 		{"tls secret", ingress.Args{Mode: ingress.ModeClass, TLS: ingress.TLSSecret, TLSSecretName: "wildcard-tls"}, ""},
-		{"tls", ingress.Args{Mode: ingress.ModeClass, TLS: "acme"}, `ingress.tls: "acme" is not valid; use one of managed, secret, none`},
+		{"tls", ingress.Args{Mode: ingress.ModeClass, TLS: "acme"}, `ingress.tls: "acme" is not valid; use one of managed, secret, self-signed, none`},
 		{"managed outside GKE", ingress.Args{Mode: ingress.ModeClass, TLS: ingress.TLSManaged},
-			`ingress.tls: "managed" needs GKE's load balancer (Google-managed certificates); use secret or none`},
+			`ingress.tls: "managed" needs GKE's load balancer (Google-managed certificates); use secret or self-signed`},
 		{"class name valid", ingress.Args{Mode: ingress.ModeClass, ClassName: "haproxy-internal"}, ""},
 		{"class name", ingress.Args{Mode: ingress.ModeClass, ClassName: "Nginx"},
 			`ingress.className: "Nginx" is not valid; want an IngressClass name such as nginx`},
@@ -355,16 +292,139 @@ func TestValidate(t *testing.T) {
 		{"cookie TTL of 1", ingress.Args{Mode: ingress.ModeGKE, AffinityCookieTTLSeconds: 1}, ""},
 		{"cookie TTL", ingress.Args{Mode: ingress.ModeGKE, AffinityCookieTTLSeconds: -5},
 			"ingress.affinityCookieTtlSeconds: -5 is not valid; want 1 or more"},
+		{"admin ranges", ingress.Args{Mode: ingress.ModeGKE, AdminAllowedCIDRs: []string{"10.8.0.0/16", "2001:db8::/32"}},
+			`ingress.adminAllowedCidrs[1]: "2001:db8::/32" is not valid; want an IPv4 network in CIDR form such as 10.10.0.0/20`},
+		{"admin placeholder range", ingress.Args{Mode: ingress.ModeClass, AdminAllowedCIDRs: []string{"198.51.100.0/24"}},
+			`ingress.adminAllowedCidrs[0]: "198.51.100.0/24" is a documentation range (RFC 5737) that no real client uses; set your operators' ranges (office, VPN)`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := c.args.WithDefaults().Validate("ingress")
-			if c.want == "" {
-				assert.Empty(t, p)
-				return
-			}
-			assert.Contains(t, p, c.want)
-			assert.Len(t, p, 1, "one problem only: %v", p)
-		})
+	harness.ExpectProblems(t, func(args ingress.Args) []string { return args.WithDefaults().Validate("ingress") }, cases)
+}
+
+// adminRoutes are routes() with the portals' admin paths marked.
+func adminRoutes() []ingress.Route {
+	r := routes()
+	r[0].AdminPaths = []string{"/carbon", "/admin", "/api/am/admin"}
+	return r
+}
+
+// On GKE the admin paths get a Cloud Armor policy on the portals' backend only: the allowed
+// ranges first (ten to a rule), then a 403 for the admin paths, then the declared default.
+func TestGKEAdminPathsFencedByCloudArmor(t *testing.T) {
+	a := gkeArgs()
+	a.Routes = adminRoutes()
+	var cidrs []string
+	for i := range 12 {
+		cidrs = append(cidrs, fmt.Sprintf("10.%d.0.0/16", i))
 	}
+	a.AdminAllowedCIDRs = cidrs
+	g, _, _ := run(t, a)
+	policies := g.OfType("gcp:compute/securityPolicy:SecurityPolicy")
+	require.Len(t, policies, 1)
+	pol := policies[0]
+	assert.Equal(t, "my-project-1", pol.Get("project"))
+	assert.Equal(t, harness.TypeGCPProvider, g.ProviderOf(pol).Type, "on the explicit gcp provider")
+	rules := pol.Get("rules").([]any)
+	require.Len(t, rules, 4)
+	rule := func(i int) map[string]any { return rules[i].(map[string]any) }
+	assert.Equal(t, "allow", rule(0)["action"])
+	assert.Equal(t, 1000.0, rule(0)["priority"])
+	assert.Equal(t, toAny(cidrs[:10]), rule(0)["match"].(map[string]any)["config"].(map[string]any)["srcIpRanges"])
+	assert.Equal(t, 1001.0, rule(1)["priority"])
+	assert.Equal(t, toAny(cidrs[10:]), rule(1)["match"].(map[string]any)["config"].(map[string]any)["srcIpRanges"])
+	assert.Equal(t, "deny(403)", rule(2)["action"])
+	assert.Equal(t, `request.path.urlDecode().lower().matches('^/+(carbon|admin|api/am/admin)([/?;]|$)')`,
+		rule(2)["match"].(map[string]any)["expr"].(map[string]any)["expression"])
+	assert.Equal(t, 2147483647.0, rule(3)["priority"], "the default rule is declared: no diff on every preview")
+	assert.Equal(t, []any{"*"}, rule(3)["match"].(map[string]any)["config"].(map[string]any)["srcIpRanges"])
+
+	am := g.Find(harness.TypeBackendConfig, "edge-apim-cp-https-lb")
+	require.NotNil(t, am)
+	// The policy's name is the provider's (auto-named): the mock answers with the resource's.
+	assert.Equal(t, map[string]any{"name": "edge-admin"}, am.Get("spec.securityPolicy"), "the portals' backend is fenced")
+	assert.True(t, g.DependsOn(am, pol))
+	echo := g.Find(harness.TypeBackendConfig, "edge-hello-http-lb")
+	require.NotNil(t, echo)
+	assert.Nil(t, echo.Get("spec.securityPolicy"), "other hosts are not")
+	for _, bc := range []*harness.Resource{am, echo} {
+		assert.Equal(t, []any{ingress.HSTSHeader}, bc.Get("spec.customResponseHeaders.headers"), "HSTS behind TLS")
+	}
+}
+
+// The expression catches what the server would resolve to an admin path, and nothing else.
+func TestAdminPathExpressionMatchesWhatTheServerServes(t *testing.T) {
+	expr := ingress.AdminPathExpression([]string{"/carbon", "/admin", "/api/am/admin"})
+	m := regexp.MustCompile(`matches\('(.*)'\)$`).FindStringSubmatch(expr)
+	require.Len(t, m, 2)
+	re := regexp.MustCompile(m[1])
+	// Cloud Armor decodes and lower-cases before matching; so does this.
+	match := func(path string) bool {
+		decoded, err := url.PathUnescape(path)
+		require.NoError(t, err)
+		return re.MatchString(strings.ToLower(decoded))
+	}
+	for _, p := range []string{"/carbon", "/carbon/", "/Carbon/admin/login.jsp", "//carbon", "/%63arbon/", "/admin", "/admin/site/public",
+		"/api/am/admin/v4/throttling/policies", "/carbon;jsessionid=1", "/admin?x=1"} {
+		assert.True(t, match(p), p)
+	}
+	for _, p := range []string{"/", "/publisher", "/devportal", "/api/am/publisher/v4/apis", "/carbonara", "/administrator", "/oauth2/token"} {
+		assert.False(t, match(p), p)
+	}
+}
+
+// Elsewhere the admin paths get an Ingress of their own with the controller's allow-list,
+// and the rest of the host keeps its own (unfenced) Ingress.
+func TestClassAdminPathsFencedBySourceRange(t *testing.T) {
+	a := classArgs()
+	a.Routes = adminRoutes()
+	a.AdminAllowedCIDRs = []string{"10.8.0.0/16", "172.20.0.0/16"}
+	g, _, _ := run(t, a)
+	admin := g.Find(harness.TypeIngress, "edge-am-admin")
+	require.NotNil(t, admin)
+	assert.Equal(t, "10.8.0.0/16,172.20.0.0/16", admin.Get("metadata.annotations[nginx.ingress.kubernetes.io/whitelist-source-range]"))
+	assert.Equal(t, "cookie", admin.Get("metadata.annotations[nginx.ingress.kubernetes.io/affinity]"), "the admin portal keeps its session too")
+	assert.Equal(t, "HTTPS", admin.Get("metadata.annotations[nginx.ingress.kubernetes.io/backend-protocol]"))
+	var paths []any
+	for _, p := range admin.Get("spec.rules.0.http.paths").([]any) {
+		paths = append(paths, p.(map[string]any)["path"])
+	}
+	assert.Equal(t, []any{"/carbon", "/admin", "/api/am/admin"}, paths)
+	assert.Equal(t, "am.example.com", admin.Get("spec.rules.0.host"))
+	main := g.Find(harness.TypeIngress, "edge-am")
+	require.NotNil(t, main)
+	assert.Nil(t, main.Get("metadata.annotations[nginx.ingress.kubernetes.io/whitelist-source-range]"))
+	assert.Nil(t, g.Find(harness.TypeIngress, "edge-echo-admin"), "routes without admin paths get none")
+
+	a.AdminAllowedCIDRs = nil
+	g, _, _ = run(t, a)
+	assert.Nil(t, g.Find(harness.TypeIngress, "edge-am-admin"), "no ranges, no fence")
+	assert.Empty(t, g.OfType("gcp:compute/securityPolicy:SecurityPolicy"))
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// A self-signed certificate, as `up` makes it: valid for every host, for years, and a key
+// that matches it.
+func TestSelfSignedCertificateCoversTheHosts(t *testing.T) {
+	g, _ := harness.Construct(t, harness.Mocks{Kubernetes: true, Up: true}, ingress.NewIngress, "edge", classArgs())
+	s := g.OfType(harness.TypeSecret)[0]
+	pair, err := tlsPair(s.String("stringData[tls.crt]"), s.String("stringData[tls.key]"))
+	require.NoError(t, err, "the key matches the certificate")
+	for _, h := range []string{"am.example.com", "echo.example.com"} {
+		assert.NoError(t, pair.VerifyHostname(h), h)
+	}
+	assert.Greater(t, time.Until(pair.NotAfter), 4*365*24*time.Hour)
+}
+
+func tlsPair(certPEM, keyPEM string) (*x509.Certificate, error) {
+	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(pair.Certificate[0])
 }

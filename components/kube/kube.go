@@ -181,25 +181,47 @@ func PodSecurity(uid int) *corev1.PodSecurityContextArgs {
 	}
 }
 
-// SpreadAffinity prefers to place pods of one workload on different nodes and zones, so a
-// node or zone failure takes at most part of it. Preferred, not required: a one-node dev
-// cluster must still schedule them.
-func SpreadAffinity(selector map[string]string) *corev1.AffinityArgs {
-	term := func(weight int, key string) corev1.WeightedPodAffinityTermArgs {
-		return corev1.WeightedPodAffinityTermArgs{
-			Weight: pulumi.Int(weight),
-			PodAffinityTerm: corev1.PodAffinityTermArgs{
-				TopologyKey:   pulumi.String(key),
-				LabelSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
-			},
-		}
+// NodeSpread says how strictly replicas of one workload keep to different nodes.
+type NodeSpread string
+
+const (
+	// SpreadNodesRequired never puts two replicas on one node (whenUnsatisfiable
+	// DoNotSchedule): with a cluster autoscaler a replica waits for a new node rather than
+	// share one, so losing a node loses one replica at most.
+	SpreadNodesRequired NodeSpread = "required"
+	// SpreadNodesPreferred spreads when it can (ScheduleAnyway): for clusters that may have a
+	// single node and no autoscaler.
+	SpreadNodesPreferred NodeSpread = "preferred"
+)
+
+// Spread spreads a workload's pods evenly over zones and nodes. Zones are always
+// ScheduleAnyway: when a zone is lost its nodes stay in the cluster (NotReady), and a
+// DoNotSchedule zone rule would then refuse to put the replacements in the zones that are left.
+// Tainted nodes (NotReady, cordoned) do not count (nodeTaintsPolicy Honor). matchLabelKeys (e.g.
+// pod-template-hash) spread each ReplicaSet's pods on their own, so a rollout's new pods are not
+// held back by the old ones.
+func Spread(selector map[string]string, nodes NodeSpread, matchLabelKeys ...string) corev1.TopologySpreadConstraintArray {
+	hosts := "ScheduleAnyway"
+	if nodes == SpreadNodesRequired {
+		hosts = "DoNotSchedule"
 	}
-	return &corev1.AffinityArgs{PodAntiAffinity: &corev1.PodAntiAffinityArgs{
-		PreferredDuringSchedulingIgnoredDuringExecution: corev1.WeightedPodAffinityTermArray{
-			term(100, "kubernetes.io/hostname"),
-			term(50, "topology.kubernetes.io/zone"),
-		},
-	}}
+	constraint := func(key, when string) corev1.TopologySpreadConstraintArgs {
+		c := corev1.TopologySpreadConstraintArgs{
+			MaxSkew:           pulumi.Int(1),
+			TopologyKey:       pulumi.String(key),
+			WhenUnsatisfiable: pulumi.String(when),
+			LabelSelector:     &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
+			NodeTaintsPolicy:  pulumi.String("Honor"),
+		}
+		if len(matchLabelKeys) > 0 {
+			c.MatchLabelKeys = pulumi.ToStringArray(matchLabelKeys)
+		}
+		return c
+	}
+	return corev1.TopologySpreadConstraintArray{
+		constraint("topology.kubernetes.io/zone", "ScheduleAnyway"),
+		constraint("kubernetes.io/hostname", hosts),
+	}
 }
 
 // SecretEnv is an environment variable read from a Secret key, never a literal.

@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -189,20 +188,15 @@ func TestSortedKeys(t *testing.T) {
 // The helpers that build specs, rendered through a Pod, a NetworkPolicy and a PDB registered
 // with an explicit provider: what the API server would receive.
 func TestSpecHelpersRendered(t *testing.T) {
-	program := func(ctx *pulumi.Context) error {
-		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		withK8s := pulumi.Provider(k8s)
+	g := harness.MustRunComponent(t, harness.Kubernetes, func(ctx *pulumi.Context, withK8s pulumi.ResourceOption) error {
 		ns := pulumi.String("apps")
 		sel := kube.Selector("web", "frontend")
 		meta := kube.Meta("web", ns, kube.Labels("web", "frontend", "1.0", nil))
 		if _, err := corev1.NewPod(ctx, "web", &corev1.PodArgs{
 			Metadata: meta,
 			Spec: &corev1.PodSpecArgs{
-				SecurityContext: kube.PodSecurity(1000),
-				Affinity:        kube.SpreadAffinity(sel),
+				SecurityContext:           kube.PodSecurity(1000),
+				TopologySpreadConstraints: kube.Spread(sel, kube.SpreadNodesRequired, "pod-template-hash"),
 				Containers: corev1.ContainerArray{corev1.ContainerArgs{
 					Name:            pulumi.String("web"),
 					Image:           pulumi.String("web:1.0"),
@@ -228,13 +222,11 @@ func TestSpecHelpersRendered(t *testing.T) {
 			return err
 		}
 		return kube.NewDrainablePDB(ctx, "web", meta, sel, withK8s)
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.NoError(t, err)
-	prov := g.Find("pulumi:providers:kubernetes", "k8s")
+	})
+	prov := g.Find(harness.TypeKubernetesProvider, "k8s")
 	require.NotNil(t, prov)
 
-	pod := g.Find("kubernetes:core/v1:Pod", "web")
+	pod := g.Find(harness.TypePod, "web")
 	require.NotNil(t, pod)
 	assert.Equal(t, prov.URN, pod.Provider)
 	assert.Equal(t, "web", pod.Get("metadata.name"))
@@ -253,17 +245,21 @@ func TestSpecHelpersRendered(t *testing.T) {
 		"name":      "DB_PASSWORD",
 		"valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "db", "key": "password"}},
 	}, pod.Get("spec.containers.0.env.0"), "a Secret reference, never a literal value")
-	terms := pod.Get("spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution").([]any)
-	require.Len(t, terms, 2)
-	assert.Nil(t, pod.Get("spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"), "preferred only: a one-node cluster still schedules")
-	assert.Equal(t, 100.0, pod.Get("spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.weight"))
-	assert.Equal(t, "kubernetes.io/hostname", pod.Get("spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm.topologyKey"))
-	assert.Equal(t, 50.0, pod.Get("spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.1.weight"))
-	assert.Equal(t, "topology.kubernetes.io/zone", pod.Get("spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.1.podAffinityTerm.topologyKey"))
-	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "web", "app.kubernetes.io/component": "frontend"},
-		pod.Get("spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm.labelSelector.matchLabels"))
+	matchSel := map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "web", "app.kubernetes.io/component": "frontend"}}
+	assert.Equal(t, []any{
+		// A lost zone's nodes remain (NotReady): a hard zone rule would refuse the
+		// replacements in the zones left.
+		map[string]any{"maxSkew": 1.0, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
+			"labelSelector": matchSel, "nodeTaintsPolicy": "Honor", "matchLabelKeys": []any{"pod-template-hash"}},
+		map[string]any{"maxSkew": 1.0, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+			"labelSelector": matchSel, "nodeTaintsPolicy": "Honor", "matchLabelKeys": []any{"pod-template-hash"}},
+	}, pod.Get("spec.topologySpreadConstraints"))
+	soft := kube.Spread(kube.Selector("web", "frontend"), kube.SpreadNodesPreferred)
+	require.Len(t, soft, 2)
+	assert.Equal(t, pulumi.String("ScheduleAnyway"), soft[1].(corev1.TopologySpreadConstraintArgs).WhenUnsatisfiable, "preferred: a one-node cluster still schedules")
+	assert.Nil(t, soft[1].(corev1.TopologySpreadConstraintArgs).MatchLabelKeys)
 
-	np := g.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "web")
+	np := g.Find(harness.TypeNetworkPolicy, "web")
 	require.NotNil(t, np)
 	assert.Equal(t, prov.URN, np.Provider)
 	assert.Equal(t, []any{"Ingress", "Egress"}, np.Get("spec.policyTypes"), "both directions are allow-lists")
@@ -283,18 +279,18 @@ func TestSpecHelpersRendered(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": "db"}}}},
 		np.Get("spec.egress.0.to"), "a namespace peer selects every pod of it: no podSelector")
 
-	closed := g.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "closed")
+	closed := g.Find(harness.TypeNetworkPolicy, "closed")
 	require.NotNil(t, closed)
 	assert.Equal(t, []any{}, closed.Get("spec.ingress"), "no rule: nobody may connect")
 	assert.Equal(t, []any{}, closed.Get("spec.egress"), "no rule: it may call nobody")
 
-	deny := g.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "apps-default-deny")
+	deny := g.Find(harness.TypeNetworkPolicy, "apps-default-deny")
 	require.NotNil(t, deny)
 	assert.Equal(t, "default-deny", deny.Get("metadata.name"))
 	assert.Equal(t, map[string]any{}, deny.Get("spec.podSelector.matchLabels"), "every pod of the namespace")
 	assert.Equal(t, []any{}, deny.Get("spec.ingress"))
 	assert.Equal(t, []any{}, deny.Get("spec.egress"))
-	dns := g.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "apps-allow-dns")
+	dns := g.Find(harness.TypeNetworkPolicy, "apps-allow-dns")
 	require.NotNil(t, dns)
 	assert.Equal(t, []any{"Egress"}, dns.Get("spec.policyTypes"), "adds lookups, restricts nothing inbound")
 	assert.Equal(t, []any{
@@ -302,7 +298,7 @@ func TestSpecHelpersRendered(t *testing.T) {
 		map[string]any{"protocol": "TCP", "port": 53.0},
 	}, dns.Get("spec.egress.0.ports"))
 
-	pdb := g.Find("kubernetes:policy/v1:PodDisruptionBudget", "web")
+	pdb := g.Find(harness.TypePDB, "web")
 	require.NotNil(t, pdb)
 	assert.Equal(t, prov.URN, pdb.Provider)
 	assert.Equal(t, 1.0, pdb.Get("spec.maxUnavailable"), "one pod at a time, and a drain is never blocked")

@@ -40,10 +40,20 @@ type Args struct {
 	// Protect guards the StatefulSet against deletion and replacement by Pulumi; the data
 	// volume is retained by the StatefulSet's retention policy in any case. Defaults to true.
 	Protect *bool `json:"protect"`
+	// MaxConnections is the server's max_connections. Defaults to DefaultMaxConnections; the
+	// Platform sizes it from API Manager's connection pools (mysql.maxConnections).
+	MaxConnections int `json:"maxConnections"`
+	// Backup is the scheduled logical backup.
+	Backup BackupArgs `json:"backup"`
 	// Clients may connect on 3306; a NetworkPolicy denies everyone else, and MySQL itself
 	// may call nothing.
 	Clients []kube.Peer `json:"-"`
 }
+
+// DefaultMaxConnections is max_connections when nothing sizes it: WSO2's own docker-compose
+// setup of API Manager with MySQL runs 1000 (MySQL's default of 151 is below what two API
+// Manager pods' pools may open).
+const DefaultMaxConnections = 1000
 
 // Database names WSO2 API Manager expects.
 const (
@@ -76,6 +86,10 @@ func (a Args) WithDefaults() Args {
 		protect := true
 		a.Protect = &protect
 	}
+	if a.MaxConnections == 0 {
+		a.MaxConnections = DefaultMaxConnections
+	}
+	a.Backup = a.Backup.WithDefaults()
 	return a
 }
 
@@ -89,6 +103,8 @@ func (a Args) Validate(key string) validate.Problems {
 	p.Matches(k("username"), a.Username, userRe, "a MySQL user name (letters, digits, '_', at most 32)")
 	p.Quantity(k("storageSize"), a.StorageSize, "20Gi")
 	p.Resources(k("resources"), a.Resources)
+	p.Between(k("maxConnections"), a.MaxConnections, 1, 100000)
+	p.Add(a.Backup.Validate(k("backup"))...)
 	return p
 }
 
@@ -109,4 +125,23 @@ type MySQL struct {
 	Username string
 	// PasswordSecret names the Secret key holding the application user's password.
 	PasswordSecret kube.SecretRef
+	// SSLMode is how clients must use TLS: REQUIRED for the in-cluster server (it refuses
+	// plain connections; its certificate is its own, with no CA a client could check).
+	SSLMode string
+	// ServerCA is the PEM of the CA that signs the server's certificate (nil in cluster).
+	ServerCA pulumi.StringInput
 }
+
+// ContainerName is the server's container, and DataVolume its data's volume claim template:
+// the disk and connection alerts select by them.
+const (
+	ContainerName = "mysql"
+	DataVolume    = "data"
+)
+
+// Component is the database server's pods' component label.
+const Component = "database"
+
+// Selector picks the database server's pods (the server named name): API Manager and the
+// backup call them.
+func Selector(name string) map[string]string { return kube.Selector(name, Component) }

@@ -11,8 +11,8 @@ import (
 	"github.com/wso2-k8s/apim-gke/components/kube"
 )
 
-// NewMySQL creates the Secret, init script, headless Service, StatefulSet and NetworkPolicy.
-// Pass the Kubernetes provider in opts.
+// NewMySQL creates the Secret, init script, headless Service, StatefulSet and NetworkPolicy,
+// and the scheduled backup (see BackupArgs). Pass the Kubernetes provider in opts.
 func NewMySQL(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*MySQL, error) {
 	if args == nil {
 		return nil, fmt.Errorf("mysql %q: args are required", name)
@@ -22,17 +22,20 @@ func NewMySQL(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	if a.Namespace == nil || a.APIMImage == "" || a.APIMServerHome == "" || a.RootPassword == nil || a.Password == nil {
 		p.Addf("args", "Namespace, APIMImage, APIMServerHome, RootPassword and Password are required")
 	}
+	if *a.Backup.Enabled && (a.Backup.Bucket == nil) != (a.Backup.GoogleServiceAccount == nil) {
+		p.Addf("args", "Backup.Bucket and Backup.GoogleServiceAccount go together")
+	}
 	if err := p.Err(fmt.Sprintf("mysql %q", name)); err != nil {
 		return nil, err
 	}
-	m := &MySQL{Host: a.Name, Port: Port, Username: a.Username,
+	m := &MySQL{Host: a.Name, Port: Port, Username: a.Username, SSLMode: "REQUIRED",
 		PasswordSecret: kube.SecretRef{Name: a.Name + "-credentials", Key: "password"}}
 	if err := ctx.RegisterComponentResource("wso2apim:mysql:MySQL", name, m, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(m)
-	labels := kube.Labels(a.Name, "database", kube.ImageTag(a.Image), nil)
-	selector := kube.Selector(a.Name, "database")
+	labels := kube.Labels(a.Name, Component, kube.ImageTag(a.Image), nil)
+	selector := Selector(a.Name)
 	meta := func(n string) *metav1.ObjectMetaArgs { return kube.Meta(n, a.Namespace, labels) }
 
 	secret, err := corev1.NewSecret(ctx, name+"-credentials", &corev1.SecretArgs{
@@ -72,9 +75,15 @@ func NewMySQL(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, err
 	}
 
+	if *a.Backup.Enabled {
+		if err := newBackup(ctx, name, a, secret.Metadata.Name().Elem(), parent); err != nil {
+			return nil, err
+		}
+	}
+
 	var ingress []kube.Rule
-	if len(a.Clients) > 0 {
-		ingress = []kube.Rule{{Peers: a.Clients, Ports: kube.TCP(Port)}}
+	if clients := append(append([]kube.Peer(nil), a.Clients...), backupClients(a)...); len(clients) > 0 {
+		ingress = []kube.Rule{{Peers: clients, Ports: kube.TCP(Port)}}
 	}
 	if err := kube.NewPolicy(ctx, name, meta(a.Name), selector, ingress, nil, parent); err != nil {
 		return nil, err
@@ -103,7 +112,7 @@ func statefulSetArgs(a Args, meta *metav1.ObjectMetaArgs, labels, selector map[s
 			SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: secretName, Key: pulumi.String("password")}}},
 	}
 	claim := corev1.PersistentVolumeClaimTypeArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("data"), Labels: pulumi.ToStringMap(labels)},
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(DataVolume), Labels: pulumi.ToStringMap(labels)},
 		Spec: &corev1.PersistentVolumeClaimSpecArgs{
 			AccessModes: pulumi.StringArray{pulumi.String("ReadWriteOnce")},
 			Resources: &corev1.VolumeResourceRequirementsArgs{
@@ -137,19 +146,13 @@ func statefulSetArgs(a Args, meta *metav1.ObjectMetaArgs, labels, selector map[s
 					SecurityContext:               kube.PodSecurity(uid),
 					AutomountServiceAccountToken:  pulumi.Bool(false),
 					TerminationGracePeriodSeconds: pulumi.Int(60),
-					InitContainers: corev1.ContainerArray{corev1.ContainerArgs{
-						Name:            pulumi.String("apim-schemas"),
-						Image:           pulumi.String(a.APIMImage),
-						Command:         pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(copySchemas(a.APIMServerHome))},
-						SecurityContext: kube.ContainerSecurity(10001, true),
-						Resources:       SchemaInitResources.Args(),
-						VolumeMounts: corev1.VolumeMountArray{
-							corev1.VolumeMountArgs{Name: pulumi.String("schemas"), MountPath: pulumi.String(schemaDir)},
-						},
-					}},
+					InitContainers:                corev1.ContainerArray{schemasInit(a.APIMImage, a.APIMServerHome)},
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{
-						Name:      pulumi.String("mysql"),
-						Image:     pulumi.String(a.Image),
+						Name:  pulumi.String(ContainerName),
+						Image: pulumi.String(a.Image),
+						// The entrypoint runs mysqld with these options. API Manager's pools
+						// may open more than MySQL's default 151 connections.
+						Args:      pulumi.StringArray{pulumi.Sprintf("--max-connections=%d", a.MaxConnections)},
 						Env:       env,
 						Ports:     corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("mysql"), ContainerPort: pulumi.Int(Port)}},
 						Resources: a.Resources.Args(),
@@ -164,7 +167,7 @@ func statefulSetArgs(a Args, meta *metav1.ObjectMetaArgs, labels, selector map[s
 							PeriodSeconds: pulumi.Int(20), TimeoutSeconds: pulumi.Int(5), FailureThreshold: pulumi.Int(3),
 						},
 						VolumeMounts: corev1.VolumeMountArray{
-							corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String("/var/lib/mysql")},
+							corev1.VolumeMountArgs{Name: pulumi.String(DataVolume), MountPath: pulumi.String("/var/lib/mysql")},
 							corev1.VolumeMountArgs{Name: pulumi.String("initdb"), MountPath: pulumi.String("/docker-entrypoint-initdb.d"), ReadOnly: pulumi.Bool(true)},
 							corev1.VolumeMountArgs{Name: pulumi.String("schemas"), MountPath: pulumi.String(schemaDir), ReadOnly: pulumi.Bool(true)},
 							corev1.VolumeMountArgs{Name: pulumi.String("run"), MountPath: pulumi.String("/var/run/mysqld")},
@@ -172,7 +175,8 @@ func statefulSetArgs(a Args, meta *metav1.ObjectMetaArgs, labels, selector map[s
 						},
 					}},
 					Volumes: corev1.VolumeArray{
-						corev1.VolumeArgs{Name: pulumi.String("initdb"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: initdb.Metadata.Name()}},
+						corev1.VolumeArgs{Name: pulumi.String("initdb"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+							Name: initdb.Metadata.Name(), DefaultMode: pulumi.Int(initScriptMode)}},
 						corev1.VolumeArgs{Name: pulumi.String("schemas"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("64Mi")}},
 						corev1.VolumeArgs{Name: pulumi.String("run"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("16Mi")}},
 						corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("512Mi")}},
@@ -180,6 +184,21 @@ func statefulSetArgs(a Args, meta *metav1.ObjectMetaArgs, labels, selector map[s
 				},
 			},
 			VolumeClaimTemplates: corev1.PersistentVolumeClaimTypeArray{claim},
+		},
+	}
+}
+
+// schemasInit copies WSO2's own schema scripts out of the API Manager image (the one the
+// servers run, so the schemas always match them) into the schemas volume.
+func schemasInit(apimImage, serverHome string) corev1.ContainerArgs {
+	return corev1.ContainerArgs{
+		Name:            pulumi.String("apim-schemas"),
+		Image:           pulumi.String(apimImage),
+		Command:         pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(copySchemas(serverHome))},
+		SecurityContext: kube.ContainerSecurity(10001, true),
+		Resources:       SchemaInitResources.Args(),
+		VolumeMounts: corev1.VolumeMountArray{
+			corev1.VolumeMountArgs{Name: pulumi.String("schemas"), MountPath: pulumi.String(schemaDir)},
 		},
 	}
 }

@@ -3,7 +3,6 @@ package mysql_test
 import (
 	"testing"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,14 +12,7 @@ import (
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
 
-const (
-	typeMySQL       = "wso2apim:mysql:MySQL"
-	typeSecret      = "kubernetes:core/v1:Secret"
-	typeConfigMap   = "kubernetes:core/v1:ConfigMap"
-	typeService     = "kubernetes:core/v1:Service"
-	typeStatefulSet = "kubernetes:apps/v1:StatefulSet"
-	typeNetPol      = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-)
+const typeMySQL = "wso2apim:mysql:MySQL"
 
 func boolp(v bool) *bool { return &v }
 
@@ -38,46 +30,15 @@ func minimal() *mysql.Args {
 
 func run(t *testing.T, args *mysql.Args) (*harness.Graph, *mysql.MySQL) {
 	t.Helper()
-	var m *mysql.MySQL
-	program := func(ctx *pulumi.Context) error {
-		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		m, err = mysql.NewMySQL(ctx, "db", args, pulumi.Provider(k8s))
-		return err
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.NoError(t, err)
-	return g, m
-}
-
-// children checks parents and providers and returns every child as "type name".
-func children(t *testing.T, g *harness.Graph) []string {
-	t.Helper()
-	comp := g.OfType(typeMySQL)
-	require.Len(t, comp, 1)
-	prov := g.Find("pulumi:providers:kubernetes", "k8s")
-	require.NotNil(t, prov)
-	var out []string
-	for _, r := range g.All() {
-		if r == comp[0] || r == prov {
-			continue
-		}
-		out = append(out, r.Type+" "+r.Name)
-		assert.Equal(t, comp[0].URN, r.Parent, "%s %s is the component's child", r.Type, r.Name)
-		if r.Custom {
-			assert.Equal(t, prov.URN, r.Provider, "%s %s uses the explicit provider", r.Type, r.Name)
-		}
-	}
-	return out
+	return harness.Construct(t, harness.Kubernetes, mysql.NewMySQL, "db", args)
 }
 
 func TestMySQLAlone(t *testing.T) {
 	g, m := run(t, minimal())
 	assert.ElementsMatch(t, []string{
-		typeSecret + " db-credentials", typeConfigMap + " db-initdb", typeService + " db", typeStatefulSet + " db", typeNetPol + " db",
-	}, children(t, g))
+		harness.TypeSecret + " db-credentials", harness.TypeConfigMap + " db-initdb", harness.TypeService + " db", harness.TypeStatefulSet + " db", harness.TypeNetworkPolicy + " db",
+		harness.TypePVC + " db-backup", harness.TypeCronJob + " db-backup", harness.TypeNetworkPolicy + " db-backup",
+	}, harness.Children(t, g, typeMySQL))
 
 	// What a client needs, from the defaults.
 	assert.Equal(t, "mysql", m.Host)
@@ -85,7 +46,7 @@ func TestMySQLAlone(t *testing.T) {
 	assert.Equal(t, "apimadmin", m.Username)
 	assert.Equal(t, kube.SecretRef{Name: "mysql-credentials", Key: "password"}, m.PasswordSecret)
 
-	secret := g.Find(typeSecret, "db-credentials")
+	secret := g.Find(harness.TypeSecret, "db-credentials")
 	assert.Equal(t, "mysql-credentials", secret.Get("metadata.name"))
 	assert.Equal(t, "apps", secret.Get("metadata.namespace"))
 	assert.Equal(t, "root-pw-DO-NOT-USE", secret.Get("stringData.root-password"))
@@ -93,19 +54,19 @@ func TestMySQLAlone(t *testing.T) {
 	assert.True(t, secret.IsSecret("stringData.root-password"), "marked secret by the component")
 	assert.True(t, secret.IsSecret("stringData.password"), "marked secret by the component")
 
-	initdb := g.Find(typeConfigMap, "db-initdb")
+	initdb := g.Find(harness.TypeConfigMap, "db-initdb")
 	assert.Equal(t, "mysql-initdb", initdb.Get("metadata.name"))
 	script := initdb.String("data[01-apim-databases.sh]")
 	assert.Contains(t, script, "CREATE DATABASE IF NOT EXISTS apim_db CHARACTER SET latin1;")
 	assert.Contains(t, script, "CREATE DATABASE IF NOT EXISTS shared_db CHARACTER SET latin1;")
 	assert.NotContains(t, script, "DO-NOT-USE", "passwords come from the environment")
 
-	svc := g.Find(typeService, "db")
+	svc := g.Find(harness.TypeService, "db")
 	assert.Equal(t, "mysql", svc.Get("metadata.name"))
 	assert.Equal(t, "None", svc.Get("spec.clusterIP"), "headless, governing the StatefulSet")
 	assert.Equal(t, 3306.0, svc.Get("spec.ports.0.port"))
 
-	sts := g.Find(typeStatefulSet, "db")
+	sts := g.Find(harness.TypeStatefulSet, "db")
 	assert.True(t, sts.Protect, "protected by default")
 	assert.Equal(t, "mysql", sts.Get("metadata.name"))
 	assert.Equal(t, "mysql", sts.Get("spec.serviceName"))
@@ -130,9 +91,16 @@ func TestMySQLAlone(t *testing.T) {
 	assert.Regexp(t, `^[0-9a-f]{64}$`, sts.Get("spec.template.metadata.annotations[checksum/initdb]"))
 	assert.Equal(t, "database", sts.Get("spec.template.metadata.labels[app.kubernetes.io/component]"))
 
-	np := g.Find(typeNetPol, "db")
+	assert.Equal(t, []any{"--max-connections=1000"}, sts.Get(c+"args"), "WSO2's own setup's number, not MySQL's 151")
+	assert.Equal(t, 365.0, sts.Get("spec.template.spec.volumes.0.configMap.defaultMode"),
+		"the init script is executable: the entrypoint runs it instead of sourcing it")
+
+	np := g.Find(harness.TypeNetworkPolicy, "db")
 	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "mysql", "app.kubernetes.io/component": "database"}, np.Get("spec.podSelector.matchLabels"))
-	assert.Equal(t, []any{}, np.Get("spec.ingress"), "no clients given: nobody may connect")
+	assert.Equal(t, []any{map[string]any{
+		"from":  []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "mysql-backup", "app.kubernetes.io/component": "database-backup"}}}},
+		"ports": []any{map[string]any{"protocol": "TCP", "port": 3306.0}},
+	}}, np.Get("spec.ingress"), "no clients given: only the backup may connect")
 }
 
 func TestArgsAreApplied(t *testing.T) {
@@ -146,7 +114,7 @@ func TestArgsAreApplied(t *testing.T) {
 	assert.Equal(t, "apim-db", m.Host)
 	assert.Equal(t, "wso2", m.Username)
 	assert.Equal(t, kube.SecretRef{Name: "apim-db-credentials", Key: "password"}, m.PasswordSecret)
-	sts := g.Find(typeStatefulSet, "db")
+	sts := g.Find(harness.TypeStatefulSet, "db")
 	assert.False(t, sts.Protect, "Protect false is followed")
 	for _, r := range g.All() {
 		assert.False(t, r.Protect, "%s %s", r.Type, r.Name)
@@ -157,12 +125,13 @@ func TestArgsAreApplied(t *testing.T) {
 	assert.Equal(t, "ssd", sts.Get("spec.volumeClaimTemplates.0.spec.storageClassName"))
 	assert.Equal(t, map[string]any{"cpu": "2", "memory": "4Gi", "ephemeral-storage": "1Gi"}, sts.Get("spec.template.spec.containers.0.resources.limits"), "unset quantities keep their defaults")
 	assert.Equal(t, "wso2", sts.Get("spec.template.spec.containers.0.env.1.value"))
-	assert.Equal(t, "apim-db-initdb", g.Find(typeConfigMap, "db-initdb").Get("metadata.name"))
+	assert.Equal(t, "apim-db-initdb", g.Find(harness.TypeConfigMap, "db-initdb").Get("metadata.name"))
 
-	np := g.Find(typeNetPol, "db")
+	np := g.Find(harness.TypeNetworkPolicy, "db")
 	assert.Equal(t, []any{
 		map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app": "cp"}}},
 		map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app": "gw"}}},
+		map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "apim-db-backup", "app.kubernetes.io/component": "database-backup"}}},
 	}, np.Get("spec.ingress.0.from"))
 	assert.Equal(t, []any{map[string]any{"protocol": "TCP", "port": 3306.0}}, np.Get("spec.ingress.0.ports"))
 }
@@ -173,7 +142,7 @@ func TestInitChecksumFollowsServerHome(t *testing.T) {
 		a := minimal()
 		a.APIMServerHome = home
 		g, _ := run(t, a)
-		return g.Find(typeStatefulSet, "db").String("spec.template.metadata.annotations[checksum/initdb]")
+		return g.Find(harness.TypeStatefulSet, "db").String("spec.template.metadata.annotations[checksum/initdb]")
 	}
 	a, b := checksum("/home/wso2carbon/wso2am-4.7.0"), checksum("/home/wso2carbon/wso2am-4.6.0")
 	assert.NotEmpty(t, a)
@@ -185,30 +154,13 @@ func TestVersionLabelFollowsTheImage(t *testing.T) {
 	a := minimal()
 	a.Image = "mysql:8.0.39"
 	g, _ := run(t, a)
-	assert.Equal(t, "8.0.39", g.Find(typeStatefulSet, "db").Get("metadata.labels[app.kubernetes.io/version]"))
-}
-
-func refused(t *testing.T, args *mysql.Args) error {
-	t.Helper()
-	var newErr error
-	program := func(ctx *pulumi.Context) error {
-		_, newErr = mysql.NewMySQL(ctx, "db", args)
-		return newErr
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.Error(t, err)
-	assert.Empty(t, g.All(), "nothing registered")
-	return newErr
+	assert.Equal(t, "8.0.39", g.Find(harness.TypeStatefulSet, "db").Get("metadata.labels[app.kubernetes.io/version]"))
 }
 
 func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 	const required = `args: Namespace, APIMImage, APIMServerHome, RootPassword and Password are required`
 	drop := func(f func(a *mysql.Args)) *mysql.Args { a := minimal(); f(a); return a }
-	cases := []struct {
-		name string
-		args *mysql.Args
-		want string
-	}{
+	cases := []harness.Refusal[*mysql.Args]{
 		{"nil args", nil, `mysql "db": args are required`},
 		{"nothing set", &mysql.Args{}, `mysql "db": ` + required},
 		{"no namespace", drop(func(a *mysql.Args) { a.Namespace = nil }), `mysql "db": ` + required},
@@ -220,13 +172,7 @@ func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 			`mysql "db": image: "my sql" is not valid; want an image reference such as mysql:8.4; ` +
 				`username: "1admin" is not valid; want a MySQL user name (letters, digits, '_', at most 32); ` + required},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := refused(t, c.args)
-			require.Error(t, err)
-			assert.EqualError(t, err, c.want)
-		})
-	}
+	harness.ExpectRefusals(t, mysql.NewMySQL, "db", cases)
 }
 
 func TestWithDefaults(t *testing.T) {
@@ -240,15 +186,13 @@ func TestWithDefaults(t *testing.T) {
 		Limits: kube.Compute{CPU: "2", Memory: "2Gi", EphemeralStorage: "1Gi"}}, a.Resources)
 	require.NotNil(t, a.Protect)
 	assert.True(t, *a.Protect)
+	assert.Equal(t, 1000, a.MaxConnections)
+	assert.Equal(t, mysql.BackupArgs{Enabled: boolp(true), Schedule: "0 */6 * * *", Keep: 28, StorageSize: "10Gi"}, a.Backup)
 	assert.False(t, *mysql.Args{Protect: boolp(false)}.WithDefaults().Protect)
 }
 
 func TestValidate(t *testing.T) {
-	cases := []struct {
-		name string
-		args mysql.Args
-		want string // "": valid
-	}{
+	cases := []harness.Validation[mysql.Args]{
 		{"defaults", mysql.Args{}, ""},
 		{"image valid", mysql.Args{Image: "registry.local/mysql:8.4.3"}, ""},
 		{"image", mysql.Args{Image: "mysql 8"}, `mysql.image: "mysql 8" is not valid; want an image reference such as mysql:8.4`},
@@ -259,18 +203,10 @@ func TestValidate(t *testing.T) {
 			`mysql.username: "apim'admin" is not valid; want a MySQL user name (letters, digits, '_', at most 32)`},
 		{"storage size valid", mysql.Args{StorageSize: "100Gi"}, ""},
 		{"storage size", mysql.Args{StorageSize: "100 GB"}, `mysql.storageSize: "100 GB" is not valid; want a size such as 20Gi`},
+		{"max connections", mysql.Args{MaxConnections: 100001}, "mysql.maxConnections: 100001 is not valid; want 1 to 100000"},
+		{"backup", mysql.Args{Backup: mysql.BackupArgs{Keep: -2}}, "mysql.backup.keep: -2 is not valid; want 1 to 1000"},
 		{"resources", mysql.Args{Resources: kube.Resources{Requests: kube.Compute{Memory: "3Gi"}}},
 			"mysql.resources.requests.memory: 3Gi is above mysql.resources.limits.memory (2Gi); want requests <= limits"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := c.args.WithDefaults().Validate("mysql")
-			if c.want == "" {
-				assert.Empty(t, p)
-				return
-			}
-			assert.Contains(t, p, c.want)
-			assert.Len(t, p, 1, "one problem only: %v", p)
-		})
-	}
+	harness.ExpectProblems(t, func(args mysql.Args) []string { return args.WithDefaults().Validate("mysql") }, cases)
 }

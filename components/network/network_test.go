@@ -3,8 +3,6 @@ package network_test
 import (
 	"testing"
 
-	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -12,63 +10,24 @@ import (
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
 
-const (
-	typeNetwork   = "gcp:compute/network:Network"
-	typeSubnet    = "gcp:compute/subnetwork:Subnetwork"
-	typeRouter    = "gcp:compute/router:Router"
-	typeRouterNat = "gcp:compute/routerNat:RouterNat"
-)
-
 // run registers an explicit gcp provider and one Network built from args.
 func run(t *testing.T, args *network.Args) (*harness.Graph, *network.Network, error) {
 	t.Helper()
-	var n *network.Network
-	program := func(ctx *pulumi.Context) error {
-		prov, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String("my-project-1")})
-		if err != nil {
-			return err
-		}
-		n, err = network.NewNetwork(ctx, "vpc", args, pulumi.Provider(prov))
-		return err
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	return g, n, err
-}
-
-// children checks that every resource but the provider and the component is the component's
-// child on the explicit provider, and returns them as "type name".
-func children(t *testing.T, g *harness.Graph, compType string) []string {
-	t.Helper()
-	comp := g.OfType(compType)
-	require.Len(t, comp, 1)
-	prov := g.Find("pulumi:providers:gcp", "gcp")
-	require.NotNil(t, prov)
-	var out []string
-	for _, r := range g.All() {
-		if r == comp[0] || r == prov {
-			continue
-		}
-		out = append(out, r.Type+" "+r.Name)
-		assert.Equal(t, comp[0].URN, r.Parent, "%s %s is the component's child", r.Type, r.Name)
-		if r.Custom {
-			assert.Equal(t, prov.URN, r.Provider, "%s %s uses the explicit provider", r.Type, r.Name)
-		}
-	}
-	return out
+	return harness.TryConstruct(harness.GCP("my-project-1"), network.NewNetwork, "vpc", args)
 }
 
 func TestNetworkAlone(t *testing.T) {
 	g, n, err := run(t, &network.Args{Project: "my-project-1", Region: "europe-west1"})
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{typeNetwork + " vpc", typeSubnet + " vpc"}, children(t, g, "wso2apim:network:Network"),
+	assert.ElementsMatch(t, []string{harness.TypeGCPNetwork + " vpc", harness.TypeGCPSubnetwork + " vpc"}, harness.Children(t, g, "wso2apim:network:Network"),
 		"no Cloud NAT unless asked")
 
-	vpc := g.Find(typeNetwork, "vpc")
+	vpc := g.Find(harness.TypeGCPNetwork, "vpc")
 	assert.Equal(t, "my-project-1", vpc.Get("project"))
 	assert.Equal(t, false, vpc.Get("autoCreateSubnetworks"), "custom mode: auto subnets would overlap the pod ranges")
 	assert.Equal(t, "REGIONAL", vpc.Get("routingMode"))
 
-	subnet := g.Find(typeSubnet, "vpc")
+	subnet := g.Find(harness.TypeGCPSubnetwork, "vpc")
 	assert.Equal(t, "europe-west1", subnet.Get("region"))
 	assert.Equal(t, "my-project-1", subnet.Get("project"))
 	assert.Equal(t, "10.10.0.0/20", subnet.Get("ipCidrRange"), "default node range")
@@ -92,44 +51,26 @@ func TestNetworkWithCloudNAT(t *testing.T) {
 		NodeCIDR: "10.0.0.0/22", PodCIDR: "10.4.0.0/14", ServiceCIDR: "10.8.0.0/20"})
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{
-		typeNetwork + " vpc", typeSubnet + " vpc", typeRouter + " vpc", typeRouterNat + " vpc",
-	}, children(t, g, "wso2apim:network:Network"))
+		harness.TypeGCPNetwork + " vpc", harness.TypeGCPSubnetwork + " vpc", harness.TypeGCPRouter + " vpc", harness.TypeGCPRouterNat + " vpc",
+	}, harness.Children(t, g, "wso2apim:network:Network"))
 
-	subnet := g.Find(typeSubnet, "vpc")
+	subnet := g.Find(harness.TypeGCPSubnetwork, "vpc")
 	assert.Equal(t, "10.0.0.0/22", subnet.Get("ipCidrRange"))
 	assert.Equal(t, "10.4.0.0/14", subnet.Get("secondaryIpRanges.0.ipCidrRange"))
 	assert.Equal(t, "10.8.0.0/20", subnet.Get("secondaryIpRanges.1.ipCidrRange"))
 
-	router := g.Find(typeRouter, "vpc")
+	router := g.Find(harness.TypeGCPRouter, "vpc")
 	assert.Equal(t, "europe-west1", router.Get("region"))
 	assert.Equal(t, "vpc-id", router.Get("network"))
-	nat := g.Find(typeRouterNat, "vpc")
+	nat := g.Find(harness.TypeGCPRouterNat, "vpc")
 	assert.Equal(t, "europe-west1", nat.Get("region"))
 	assert.Equal(t, "AUTO_ONLY", nat.Get("natIpAllocateOption"))
 	assert.Equal(t, "ALL_SUBNETWORKS_ALL_IP_RANGES", nat.Get("sourceSubnetworkIpRangesToNat"))
 	assert.True(t, g.DependsOn(nat, router), "the NAT is on the router")
 }
 
-// refused runs NewNetwork without any provider (what it refuses must register nothing at
-// all) and returns NewNetwork's own error, unwrapped by the engine.
-func refused(t *testing.T, args *network.Args) (*harness.Graph, error) {
-	t.Helper()
-	var newErr error
-	program := func(ctx *pulumi.Context) error {
-		_, newErr = network.NewNetwork(ctx, "vpc", args)
-		return newErr
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.Error(t, err, "the program fails")
-	return g, newErr
-}
-
 func TestNetworkRefusesBadArgsBeforeRegistering(t *testing.T) {
-	cases := []struct {
-		name string
-		args *network.Args
-		want string
-	}{
+	cases := []harness.Refusal[*network.Args]{
 		{"nil args", nil, `network "vpc": args are required`},
 		{"missing project and region", &network.Args{},
 			`network "vpc": Project: missing; the Google Cloud project ID; Region: missing; a region such as europe-west1`},
@@ -138,14 +79,7 @@ func TestNetworkRefusesBadArgsBeforeRegistering(t *testing.T) {
 				`nodeCidr: 10.10.0.1/20 overlaps podCidr (10.10.0.0/16); the node, pod and service ranges must be disjoint; ` +
 				`Project: missing; the Google Cloud project ID`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			g, err := refused(t, c.args)
-			require.Error(t, err)
-			assert.EqualError(t, err, c.want)
-			assert.Empty(t, g.All(), "nothing registered")
-		})
-	}
+	harness.ExpectRefusals(t, network.NewNetwork, "vpc", cases)
 }
 
 func TestWithDefaults(t *testing.T) {

@@ -64,8 +64,15 @@ type Args struct {
 
 	// Tier of the Filestore instance. Defaults to BASIC_HDD.
 	Tier string `json:"tier"`
-	// CapacityGB of the Filestore share; at least the tier's minimum. Defaults to it.
+	// CapacityGB of the Filestore share in GiB, within the tier's range and steps (see
+	// FilestoreTiers). Defaults to the tier's minimum.
 	CapacityGB int `json:"capacityGb"`
+	// ReservedIPRange is the private range the Filestore instance takes its addresses from: a
+	// /29 for the basic tiers, a /26 for zonal and regional below 10 TiB and for enterprise, a
+	// /24 for zonal and regional from 10 TiB. It must not overlap the node, pod, service or
+	// control-plane ranges; left to Filestore, it could take a range the VPC needs later.
+	// Defaults to 10.30.0.0 with the tier's size, outside the network component's defaults.
+	ReservedIPRange string `json:"reservedIpRange"`
 
 	// Namespace of the claim workloads mount. Required.
 	Namespace pulumi.StringInput `json:"-"`
@@ -106,14 +113,58 @@ func (a Args) Regional() bool {
 	return a.Backend == BackendFilestore && slices.Contains(RegionalTiers, a.Tier)
 }
 
-// TierMinimumGB is the smallest Filestore share each tier allows.
-var TierMinimumGB = map[string]int{
-	"BASIC_HDD":  1024,
-	"BASIC_SSD":  2560,
-	"ZONAL":      1024,
-	"REGIONAL":   1024,
-	"ENTERPRISE": 1024,
+// CapacityRange is a span of Filestore share sizes in GiB: from Min to Max in Step units from
+// Min, with a reserved IP range of prefix length RangeBits.
+type CapacityRange struct {
+	Min, Max, Step, RangeBits int
 }
+
+// FilestoreTiers are the sizes each tier allows. Capacities: Google Cloud, "Filestore service
+// tiers" (cloud.google.com/filestore/docs/service-tiers, the tier comparison table: basic HDD
+// 1 TiB to 63.9 TiB and basic SSD 2.5 TiB to 63.9 TiB in 1 GiB units; zonal and regional
+// 1 TiB to 9.75 TiB in 256 GiB units and 10 TiB to 100 TiB in 2.5 TiB units; enterprise 1 TiB
+// to 10 TiB in 256 GiB units). Reserved range sizes: the Filestore API's
+// NetworkConfig.reservedIpRange (a /29 for the basic tiers, a /26 for enterprise, a /24 for
+// the high-scale tier that zonal from 10 TiB replaced); zonal and regional below 10 TiB are
+// taken to need enterprise's /26 (inferred: the docs name no size for them).
+var FilestoreTiers = map[string][]CapacityRange{
+	"BASIC_HDD":  {{Min: 1024, Max: 65433, Step: 1, RangeBits: 29}},
+	"BASIC_SSD":  {{Min: 2560, Max: 65433, Step: 1, RangeBits: 29}},
+	"ZONAL":      {{Min: 1024, Max: 9984, Step: 256, RangeBits: 26}, {Min: 10240, Max: 102400, Step: 2560, RangeBits: 24}},
+	"REGIONAL":   {{Min: 1024, Max: 9984, Step: 256, RangeBits: 26}, {Min: 10240, Max: 102400, Step: 2560, RangeBits: 24}},
+	"ENTERPRISE": {{Min: 1024, Max: 10240, Step: 256, RangeBits: 26}},
+}
+
+// FilestoreCapacity returns the range a share of gb GiB falls in, or a problem ("" when the
+// tier is unknown, which is reported elsewhere): what is wrong and what would be valid.
+func FilestoreCapacity(tier string, gb int) (CapacityRange, string) {
+	ranges, ok := FilestoreTiers[tier]
+	if !ok {
+		return CapacityRange{}, ""
+	}
+	for _, r := range ranges {
+		if gb >= r.Min && gb <= r.Max && (gb-r.Min)%r.Step == 0 {
+			return r, ""
+		}
+	}
+	if gb < ranges[0].Min {
+		return CapacityRange{}, fmt.Sprintf("%d is below the %s tier's minimum of %d GiB; raise it or choose another tier", gb, tier, ranges[0].Min)
+	}
+	var valid []string
+	for _, r := range ranges {
+		if r.Step == 1 {
+			valid = append(valid, fmt.Sprintf("%d to %d GiB", r.Min, r.Max))
+		} else {
+			valid = append(valid, fmt.Sprintf("%d to %d GiB in steps of %d GiB", r.Min, r.Max, r.Step))
+		}
+	}
+	return CapacityRange{}, fmt.Sprintf("%d is not a size the %s tier offers; want %s", gb, tier, strings.Join(valid, ", or "))
+}
+
+// defaultReservedBase is where the default Filestore range starts: clear of the network
+// component's default node (10.10.0.0/20), pod (10.16.0.0/14) and service (10.20.0.0/20)
+// ranges and of GKE's default control-plane range (172.16.0.0/28).
+const defaultReservedBase = "10.30.0.0"
 
 // WithDefaults returns a copy of a with every empty setting replaced by its default.
 func (a Args) WithDefaults() Args {
@@ -129,8 +180,11 @@ func (a Args) WithDefaults() Args {
 	if a.Tier == "" {
 		a.Tier = "BASIC_HDD"
 	}
-	if a.CapacityGB == 0 {
-		a.CapacityGB = TierMinimumGB[a.Tier]
+	if ranges := FilestoreTiers[a.Tier]; a.CapacityGB == 0 && len(ranges) > 0 {
+		a.CapacityGB = ranges[0].Min
+	}
+	if a.Backend == BackendFilestore && a.ReservedIPRange == "" {
+		a.ReservedIPRange = fmt.Sprintf("%s/%d", defaultReservedBase, a.reservedRangeBits())
 	}
 	if a.ToolsImage == "" {
 		a.ToolsImage = "busybox:1.37"
@@ -157,6 +211,18 @@ func (a Args) WithDefaults() Args {
 	return a
 }
 
+// reservedRangeBits is the prefix length the tier and capacity want (the smallest range's when
+// the capacity fits none).
+func (a Args) reservedRangeBits() int {
+	if r, problem := FilestoreCapacity(a.Tier, a.CapacityGB); problem == "" && r.RangeBits != 0 {
+		return r.RangeBits
+	}
+	if ranges := FilestoreTiers[a.Tier]; len(ranges) > 0 {
+		return ranges[0].RangeBits
+	}
+	return 29
+}
+
 // Cloud reports whether the backend is a Google Cloud resource (vm, filestore).
 func (a Args) Cloud() bool { return a.Backend == BackendVM || a.Backend == BackendFilestore }
 
@@ -169,10 +235,19 @@ func (a Args) Validate(key string) validate.Problems {
 	}
 	switch a.Backend {
 	case BackendFilestore:
-		if min, ok := TierMinimumGB[a.Tier]; !ok {
-			p.Addf(k("tier"), "%q is not valid; use one of %s", a.Tier, strings.Join(kube.SortedKeys(TierMinimumGB), ", "))
-		} else if a.CapacityGB < min {
-			p.Addf(k("capacityGb"), "%d is below the %s tier's minimum of %d GB; raise it or choose another tier", a.CapacityGB, a.Tier, min)
+		if _, ok := FilestoreTiers[a.Tier]; !ok {
+			p.Addf(k("tier"), "%q is not valid; use one of %s", a.Tier, strings.Join(kube.SortedKeys(FilestoreTiers), ", "))
+		} else if _, problem := FilestoreCapacity(a.Tier, a.CapacityGB); problem != "" {
+			p.Addf(k("capacityGb"), "%s", problem)
+		}
+		if pfx, ok := p.CIDR(k("reservedIpRange"), a.ReservedIPRange); ok {
+			want := a.reservedRangeBits()
+			switch {
+			case !validate.IsPrivate(pfx):
+				p.Addf(k("reservedIpRange"), "%q is not a private range; want a /%d inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, such as %s/%d", a.ReservedIPRange, want, defaultReservedBase, want)
+			case pfx.Bits() != want:
+				p.Addf(k("reservedIpRange"), "%q is not valid for tier %s at %d GiB; want a /%d such as %s/%d", a.ReservedIPRange, a.Tier, a.CapacityGB, want, defaultReservedBase, want)
+			}
 		}
 	case BackendVM:
 		p.Between(k("diskSizeGb"), a.DiskSizeGB, 10, 65536)

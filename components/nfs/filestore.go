@@ -40,6 +40,9 @@ func newFilestore(ctx *pulumi.Context, name string, a Args, opts ...pulumi.Resou
 			Network:     a.NetworkName,
 			Modes:       pulumi.StringArray{pulumi.String("MODE_IPV4")},
 			ConnectMode: pulumi.String("DIRECT_PEERING"),
+			// Chosen, not picked by Filestore: an automatic pick may take a range the VPC
+			// needs later (a private cluster's control plane, Cloud SQL).
+			ReservedIpRange: pulumi.String(a.ReservedIPRange),
 		}},
 	}, append(opts, pulumi.Protect(*a.Protect))...)
 	if err != nil {

@@ -1,11 +1,8 @@
 package nfs_test
 
 import (
-	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,18 +11,7 @@ import (
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
 
-const (
-	typeFileServer = "wso2apim:nfs:FileServer"
-	typeDisk       = "gcp:compute/disk:Disk"
-	typeInstance   = "gcp:compute/instance:Instance"
-	typeFirewall   = "gcp:compute/firewall:Firewall"
-	typeFilestore  = "gcp:filestore/instance:Instance"
-	typePV         = "kubernetes:core/v1:PersistentVolume"
-	typePVC        = "kubernetes:core/v1:PersistentVolumeClaim"
-	typeDeployment = "kubernetes:apps/v1:Deployment"
-	typeService    = "kubernetes:core/v1:Service"
-	typeNetPol     = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-)
+const typeFileServer = "wso2apim:nfs:FileServer"
 
 func boolp(v bool) *bool { return &v }
 
@@ -56,54 +42,13 @@ func inClusterArgs() *nfs.Args {
 // run registers explicit gcp and kubernetes providers and one FileServer "files" on both.
 func run(t *testing.T, args *nfs.Args) (*harness.Graph, *nfs.FileServer) {
 	t.Helper()
-	var fs *nfs.FileServer
-	program := func(ctx *pulumi.Context) error {
-		gcpProv, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String("my-project-1")})
-		if err != nil {
-			return err
-		}
-		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		fs, err = nfs.NewFileServer(ctx, "files", args, pulumi.Providers(gcpProv, k8s))
-		return err
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.NoError(t, err)
-	return g, fs
-}
-
-// children checks that every resource but the providers and the component is the component's
-// child on the explicit provider of its package, and returns them as "type name".
-func children(t *testing.T, g *harness.Graph) []string {
-	t.Helper()
-	comp := g.OfType(typeFileServer)
-	require.Len(t, comp, 1)
-	provs := map[string]*harness.Resource{
-		"gcp:":        g.Find("pulumi:providers:gcp", "gcp"),
-		"kubernetes:": g.Find("pulumi:providers:kubernetes", "k8s"),
-	}
-	var out []string
-	for _, r := range g.All() {
-		if r == comp[0] || strings.HasPrefix(r.Type, "pulumi:providers:") {
-			continue
-		}
-		out = append(out, r.Type+" "+r.Name)
-		assert.Equal(t, comp[0].URN, r.Parent, "%s %s is the component's child", r.Type, r.Name)
-		if r.Custom {
-			pkg := r.Type[:strings.Index(r.Type, ":")+1]
-			require.NotNil(t, provs[pkg], "a provider for %s", r.Type)
-			assert.Equal(t, provs[pkg].URN, r.Provider, "%s %s uses the explicit %s provider", r.Type, r.Name, pkg)
-		}
-	}
-	return out
+	return harness.Construct(t, harness.GCPAndKubernetes("my-project-1"), nfs.NewFileServer, "files", args)
 }
 
 // assertClaim checks the static nfs volume and its claim every server backend ends in.
 func assertClaim(t *testing.T, g *harness.Graph, server, path string, mountOptions []any, protect bool) {
 	t.Helper()
-	pv := g.Find(typePV, "files")
+	pv := g.Find(harness.TypePV, "files")
 	require.NotNil(t, pv)
 	assert.Equal(t, "apim-shared", pv.Get("metadata.name"), "default volume name")
 	assert.Equal(t, server, pv.Get("spec.nfs.server"))
@@ -115,7 +60,7 @@ func assertClaim(t *testing.T, g *harness.Graph, server, path string, mountOptio
 	assert.Equal(t, "", pv.Get("spec.storageClassName"), "no provisioner may take it")
 	assert.Equal(t, protect, pv.Protect)
 
-	pvc := g.Find(typePVC, "files")
+	pvc := g.Find(harness.TypePVC, "files")
 	require.NotNil(t, pvc)
 	assert.Equal(t, "apim-shared", pvc.Get("metadata.name"), "default claim name")
 	assert.Equal(t, "apps", pvc.Get("metadata.namespace"))
@@ -131,22 +76,22 @@ func assertClaim(t *testing.T, g *harness.Graph, server, path string, mountOptio
 func TestVMAlone(t *testing.T) {
 	g, fs := run(t, cloudArgs(nfs.BackendVM))
 	assert.ElementsMatch(t, []string{
-		typeDisk + " files-data", "gcp:compute/address:Address files", typeInstance + " files", typeFirewall + " files-clients",
-		typePV + " files", typePVC + " files",
-	}, children(t, g))
+		harness.TypeGCPDisk + " files-data", "gcp:compute/address:Address files", harness.TypeGCPInstance + " files", harness.TypeGCPFirewall + " files-clients",
+		harness.TypePV + " files", harness.TypePVC + " files",
+	}, harness.Children(t, g, typeFileServer))
 	addr := g.Find("gcp:compute/address:Address", "files")
 	assert.True(t, addr.Protect, "the volume names the server by this address")
 	assert.Equal(t, "INTERNAL", addr.Get("addressType"))
 	assert.Equal(t, "europe-west1", addr.Get("region"), "the zone's region")
 
-	disk := g.Find(typeDisk, "files-data")
+	disk := g.Find(harness.TypeGCPDisk, "files-data")
 	assert.True(t, disk.Protect, "the data disk is protected by default")
 	assert.Equal(t, 100.0, disk.Get("size"), "default disk size")
 	assert.Equal(t, "pd-balanced", disk.Get("type"), "default disk type")
 	assert.Equal(t, "europe-west1-b", disk.Get("zone"))
 	assert.Equal(t, "my-project-1", disk.Get("project"))
 
-	vm := g.Find(typeInstance, "files")
+	vm := g.Find(harness.TypeGCPInstance, "files")
 	assert.False(t, vm.Protect, "the VM holds no data and may be replaced")
 	assert.True(t, vm.DeleteBeforeReplace, "its replacement needs the disk and the address it holds")
 	assert.True(t, g.DependsOn(vm, addr))
@@ -161,16 +106,15 @@ func TestVMAlone(t *testing.T) {
 	assert.Equal(t, "true", vm.Get("metadata[block-project-ssh-keys]"))
 	assert.Contains(t, script, `echo "/srv/nfs/apim 10.10.0.0/20(rw,sync,no_subtree_check,all_squash,anonuid=10001,anongid=10001)" > /etc/exports`,
 		"exported to the client ranges only, squashed to API Manager's uid")
-	assert.Contains(t, script, "--port 20048", "mountd on the port the firewall names")
+	assert.Contains(t, script, "cat > /etc/nfs.conf.d/apim.conf <<'EOF'\n[nfsd]\nvers3=n\nvers4.0=n\nEOF\n", "NFSv4.1+ only")
+	assert.Contains(t, script, "systemctl mask --now rpcbind.socket rpcbind.service rpc-statd.service")
+	assert.NotContains(t, script, "/etc/default/nfs-kernel-server", "Debian 12's systemd units never read it")
 
-	fw := g.Find(typeFirewall, "files-clients")
+	fw := g.Find(harness.TypeGCPFirewall, "files-clients")
 	assert.Equal(t, "vpc", fw.Get("network"))
 	assert.Equal(t, []any{"10.10.0.0/20"}, fw.Get("sourceRanges"))
 	assert.Equal(t, vm.Get("tags"), fw.Get("targetTags"))
-	assert.Equal(t, []any{
-		map[string]any{"protocol": "tcp", "ports": []any{"2049", "111", "20048"}},
-		map[string]any{"protocol": "udp", "ports": []any{"2049", "111", "20048"}},
-	}, fw.Get("allows"))
+	assert.Equal(t, []any{map[string]any{"protocol": "tcp", "ports": []any{"2049"}}}, fw.Get("allows"), "NFSv4.1 needs 2049/tcp alone")
 
 	assertClaim(t, g, "10.10.0.50", "/srv/nfs/apim", []any{"hard", "nfsvers=4.1"}, true)
 	assert.Equal(t, "/srv/nfs/apim", fs.ExportPath)
@@ -181,19 +125,20 @@ func TestVMDirectoriesAreCreatedOwnedByAPIManager(t *testing.T) {
 	a := cloudArgs(nfs.BackendVM)
 	a.Directories = []string{"userstores", "tenants"}
 	g, _ := run(t, a)
-	script := g.Find(typeInstance, "files").String("metadata[startup-script]")
+	script := g.Find(harness.TypeGCPInstance, "files").String("metadata[startup-script]")
 	assert.Contains(t, script, "for dir in userstores tenants; do\n  mkdir -p \"/srv/nfs/apim/$dir\"\n  chown 10001:10001 \"/srv/nfs/apim/$dir\"\n")
 }
 
 func TestFilestoreAlone(t *testing.T) {
 	g, fs := run(t, cloudArgs(nfs.BackendFilestore))
-	assert.ElementsMatch(t, []string{typeFilestore + " files", typePV + " files", typePVC + " files",
-		"kubernetes:batch/v1:Job files-dirs"}, children(t, g))
-	job := g.Find("kubernetes:batch/v1:Job", "files-dirs")
+	assert.ElementsMatch(t, []string{harness.TypeFilestore + " files", harness.TypePV + " files", harness.TypePVC + " files",
+		"kubernetes:batch/v1:Job files-dirs"}, harness.Children(t, g, typeFileServer))
+	job := g.Find(harness.TypeJob, "files-dirs")
 	assert.Equal(t, "nfs-setup", job.Get("metadata.namespace"))
 	assert.Equal(t, "10.200.0.2", job.Get("spec.template.spec.volumes.0.nfs.server"))
 
-	inst := g.Find(typeFilestore, "files")
+	inst := g.Find(harness.TypeFilestore, "files")
+	assert.Equal(t, "10.30.0.0/29", inst.Get("networks.0.reservedIpRange"), "a chosen range, not Filestore's pick")
 	assert.True(t, inst.Protect, "the instance holds the data")
 	assert.Equal(t, "BASIC_HDD", inst.Get("tier"), "default tier")
 	assert.Equal(t, 1024.0, inst.Get("fileShares.capacityGb"), "defaults to the tier's minimum")
@@ -211,19 +156,19 @@ func TestFilestoreAlone(t *testing.T) {
 func TestInClusterAlone(t *testing.T) {
 	g, fs := run(t, inClusterArgs())
 	assert.ElementsMatch(t, []string{
-		typePVC + " files-server", typeDeployment + " files-server", typeService + " files-server", typeNetPol + " files-server",
-		typePV + " files", typePVC + " files",
-	}, children(t, g))
+		harness.TypePVC + " files-server", harness.TypeDeployment + " files-server", harness.TypeService + " files-server", harness.TypeNetworkPolicy + " files-server",
+		harness.TypePV + " files", harness.TypePVC + " files",
+	}, harness.Children(t, g, typeFileServer))
 	assert.Empty(t, g.WithPrefix("gcp:"), "no Google Cloud resource")
 
-	data := g.Find(typePVC, "files-server")
+	data := g.Find(harness.TypePVC, "files-server")
 	assert.True(t, data.Protect, "the server's disk holds the data")
 	assert.Equal(t, "nfs-server", data.Get("metadata.namespace"))
 	assert.Equal(t, []any{"ReadWriteOnce"}, data.Get("spec.accessModes"))
 	assert.Nil(t, data.Get("spec.storageClassName"), "the cluster's default class")
 	assert.Equal(t, "10Gi", data.Get("spec.resources.requests.storage"))
 
-	dep := g.Find(typeDeployment, "files-server")
+	dep := g.Find(harness.TypeDeployment, "files-server")
 	assert.False(t, dep.Protect)
 	assert.Equal(t, "nfs-server", dep.Get("metadata.namespace"))
 	assert.Equal(t, "Recreate", dep.Get("spec.strategy.type"), "one ReadWriteOnce disk")
@@ -238,14 +183,14 @@ func TestInClusterAlone(t *testing.T) {
 	}, dep.Get("spec.template.spec.initContainers.0.env"))
 	assert.True(t, g.DependsOn(dep, data))
 
-	svc := g.Find(typeService, "files-server")
+	svc := g.Find(harness.TypeService, "files-server")
 	assert.Equal(t, []any{
 		map[string]any{"name": "nfs", "port": 2049.0, "targetPort": 2049.0},
 		map[string]any{"name": "mountd", "port": 20048.0, "targetPort": 20048.0},
 		map[string]any{"name": "rpcbind", "port": 111.0, "targetPort": 111.0},
 	}, svc.Get("spec.ports"))
 
-	np := g.Find(typeNetPol, "files-server")
+	np := g.Find(harness.TypeNetworkPolicy, "files-server")
 	assert.Equal(t, []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.0.0.0/16"}}}, np.Get("spec.ingress.0.from"), "only the client ranges")
 
 	assertClaim(t, g, "10.96.0.50", "/", []any{"hard", "nfsvers=4.1"}, true)
@@ -254,8 +199,8 @@ func TestInClusterAlone(t *testing.T) {
 
 func TestStorageClassAlone(t *testing.T) {
 	g, fs := run(t, &nfs.Args{Backend: nfs.BackendStorageClass, StorageClass: "filestore-rwx", Namespace: pulumi.String("apps")})
-	assert.ElementsMatch(t, []string{typePVC + " files"}, children(t, g), "no server, no static volume")
-	pvc := g.Find(typePVC, "files")
+	assert.ElementsMatch(t, []string{harness.TypePVC + " files"}, harness.Children(t, g, typeFileServer), "no server, no static volume")
+	pvc := g.Find(harness.TypePVC, "files")
 	assert.True(t, pvc.Protect)
 	assert.Equal(t, "filestore-rwx", pvc.Get("spec.storageClassName"))
 	assert.Equal(t, "apim-shared", pvc.Get("metadata.name"))
@@ -283,37 +228,18 @@ func TestNamesAndSizeFromArgs(t *testing.T) {
 	a := inClusterArgs()
 	a.VolumeName, a.ClaimName, a.Size, a.StorageClass = "team-a-shared", "shared", "50Gi", "ssd"
 	g, fs := run(t, a)
-	pv, pvc := g.Find(typePV, "files"), g.Find(typePVC, "files")
+	pv, pvc := g.Find(harness.TypePV, "files"), g.Find(harness.TypePVC, "files")
 	assert.Equal(t, "team-a-shared", pv.Get("metadata.name"))
 	assert.Equal(t, "50Gi", pv.Get("spec.capacity.storage"))
 	assert.Equal(t, "shared", pvc.Get("metadata.name"))
 	assert.Equal(t, "team-a-shared", pvc.Get("spec.volumeName"))
-	assert.Equal(t, "50Gi", g.Find(typePVC, "files-server").Get("spec.resources.requests.storage"))
-	assert.Equal(t, "ssd", g.Find(typePVC, "files-server").Get("spec.storageClassName"))
+	assert.Equal(t, "50Gi", g.Find(harness.TypePVC, "files-server").Get("spec.resources.requests.storage"))
+	assert.Equal(t, "ssd", g.Find(harness.TypePVC, "files-server").Get("spec.storageClassName"))
 	assert.Equal(t, "shared", fs.ClaimName)
 }
 
-// refused runs NewFileServer without providers and returns its own error: nothing may be
-// registered.
-func refused(t *testing.T, args *nfs.Args) error {
-	t.Helper()
-	var newErr error
-	program := func(ctx *pulumi.Context) error {
-		_, newErr = nfs.NewFileServer(ctx, "files", args)
-		return newErr
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.Error(t, err)
-	assert.Empty(t, g.All(), "nothing registered")
-	return newErr
-}
-
 func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
-	cases := []struct {
-		name string
-		args *nfs.Args
-		want string
-	}{
+	cases := []harness.Refusal[*nfs.Args]{
 		{"nil args", nil, `nfs "files": args are required`},
 		{"vm without its placement", &nfs.Args{Backend: nfs.BackendVM},
 			`nfs "files": Project: missing; backend vm needs the Google Cloud project; zone: missing; backend vm needs a zone; ` +
@@ -340,18 +266,12 @@ func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 			return a
 		}(), `nfs "files": diskSizeGb: 5 is not valid; want 10 to 65536; Project: missing; backend vm needs the Google Cloud project`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := refused(t, c.args)
-			require.Error(t, err)
-			assert.EqualError(t, err, c.want)
-		})
-	}
+	harness.ExpectRefusals(t, nfs.NewFileServer, "files", cases)
 }
 
 // Backend is documented as required, but an empty one passes validation.
 func TestRefusesMissingBackend(t *testing.T) {
-	err := refused(t, &nfs.Args{ClientCIDRs: []string{"10.0.0.0/8"}, Namespace: pulumi.String("apps")})
+	err := harness.Refused(t, nfs.NewFileServer, "files", &nfs.Args{ClientCIDRs: []string{"10.0.0.0/8"}, Namespace: pulumi.String("apps")})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "backend: missing")
 }
@@ -373,6 +293,20 @@ func TestWithDefaults(t *testing.T) {
 	ssd := nfs.Args{Tier: "BASIC_SSD", Protect: boolp(false)}.WithDefaults()
 	assert.Equal(t, 2560, ssd.CapacityGB, "the chosen tier's minimum")
 	assert.False(t, *ssd.Protect, "an explicit false stays")
+	assert.Empty(t, a.ReservedIPRange, "only Filestore reserves a range")
+
+	// The reserved range's size follows the tier and capacity (FilestoreTiers).
+	for _, c := range []struct {
+		tier     string
+		capacity int
+		want     string
+	}{{"BASIC_HDD", 0, "10.30.0.0/29"}, {"BASIC_SSD", 0, "10.30.0.0/29"}, {"ZONAL", 0, "10.30.0.0/26"},
+		{"ENTERPRISE", 0, "10.30.0.0/26"}, {"REGIONAL", 10240, "10.30.0.0/24"}} {
+		d := nfs.Args{Backend: nfs.BackendFilestore, Tier: c.tier, CapacityGB: c.capacity}.WithDefaults()
+		assert.Equal(t, c.want, d.ReservedIPRange, "%s %d", c.tier, c.capacity)
+	}
+	own := nfs.Args{Backend: nfs.BackendFilestore, ReservedIPRange: "192.168.50.8/29"}.WithDefaults()
+	assert.Equal(t, "192.168.50.8/29", own.ReservedIPRange, "a chosen range stays")
 
 	assert.True(t, nfs.Args{Backend: nfs.BackendVM}.Cloud())
 	assert.True(t, nfs.Args{Backend: nfs.BackendFilestore}.Cloud())
@@ -388,11 +322,7 @@ func TestValidate(t *testing.T) {
 		}
 		return a
 	}
-	cases := []struct {
-		name string
-		args nfs.Args
-		want string // "": valid
-	}{
+	cases := []harness.Validation[nfs.Args]{
 		{"vm defaults", with(nfs.BackendVM, nil), ""},
 		{"filestore defaults", with(nfs.BackendFilestore, nil), ""},
 		{"in-cluster defaults", with(nfs.BackendInCluster, nil), ""},
@@ -405,7 +335,25 @@ func TestValidate(t *testing.T) {
 			`nfs.tier: "PREMIUM" is not valid; use one of BASIC_HDD, BASIC_SSD, ENTERPRISE, REGIONAL, ZONAL`},
 		{"filestore capacity at the minimum", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier, a.CapacityGB = "BASIC_SSD", 2560 }), ""},
 		{"filestore capacity below the minimum", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier, a.CapacityGB = "BASIC_SSD", 1024 }),
-			"nfs.capacityGb: 1024 is below the BASIC_SSD tier's minimum of 2560 GB; raise it or choose another tier"},
+			"nfs.capacityGb: 1024 is below the BASIC_SSD tier's minimum of 2560 GiB; raise it or choose another tier"},
+		{"filestore basic capacity at the maximum", with(nfs.BackendFilestore, func(a *nfs.Args) { a.CapacityGB = 65433 }), ""},
+		{"filestore basic capacity above the maximum", with(nfs.BackendFilestore, func(a *nfs.Args) { a.CapacityGB = 65434 }),
+			"nfs.capacityGb: 65434 is not a size the BASIC_HDD tier offers; want 1024 to 65433 GiB"},
+		{"filestore zonal capacity in 256 GiB steps", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier, a.CapacityGB = "ZONAL", 1280 }), ""},
+		{"filestore zonal capacity off the steps", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier, a.CapacityGB = "ZONAL", 1100 }),
+			"nfs.capacityGb: 1100 is not a size the ZONAL tier offers; want 1024 to 9984 GiB in steps of 256 GiB, or 10240 to 102400 GiB in steps of 2560 GiB"},
+		{"filestore zonal high capacity", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier, a.CapacityGB = "ZONAL", 12800 }), ""},
+		{"filestore zonal high capacity off the steps", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier, a.CapacityGB = "REGIONAL", 11264 }),
+			"nfs.capacityGb: 11264 is not a size the REGIONAL tier offers; want 1024 to 9984 GiB in steps of 256 GiB, or 10240 to 102400 GiB in steps of 2560 GiB"},
+		{"filestore enterprise above 10 TiB", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier, a.CapacityGB = "ENTERPRISE", 10496 }),
+			"nfs.capacityGb: 10496 is not a size the ENTERPRISE tier offers; want 1024 to 10240 GiB in steps of 256 GiB"},
+		{"filestore range chosen", with(nfs.BackendFilestore, func(a *nfs.Args) { a.ReservedIPRange = "192.168.50.8/29" }), ""},
+		{"filestore range not a CIDR", with(nfs.BackendFilestore, func(a *nfs.Args) { a.ReservedIPRange = "10.30.0.1/29" }),
+			`nfs.reservedIpRange: "10.30.0.1/29" is not valid; want an IPv4 network in CIDR form such as 10.10.0.0/20`},
+		{"filestore range public", with(nfs.BackendFilestore, func(a *nfs.Args) { a.ReservedIPRange = "100.64.0.0/29" }),
+			`nfs.reservedIpRange: "100.64.0.0/29" is not a private range; want a /29 inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, such as 10.30.0.0/29`},
+		{"filestore range size for the tier", with(nfs.BackendFilestore, func(a *nfs.Args) { a.Tier, a.ReservedIPRange = "REGIONAL", "10.30.0.0/29" }),
+			`nfs.reservedIpRange: "10.30.0.0/29" is not valid for tier REGIONAL at 1024 GiB; want a /26 such as 10.30.0.0/26`},
 
 		{"vm disk size at the bounds", with(nfs.BackendVM, func(a *nfs.Args) { a.DiskSizeGB = 10 }), ""},
 		{"vm disk size", with(nfs.BackendVM, func(a *nfs.Args) { a.DiskSizeGB = 65537 }), "nfs.diskSizeGb: 65537 is not valid; want 10 to 65536"},
@@ -434,15 +382,29 @@ func TestValidate(t *testing.T) {
 		{"client CIDR", with(nfs.BackendVM, func(a *nfs.Args) { a.ClientCIDRs = []string{"10.0.0.0/8", "192.168.1.1/16"} }),
 			`nfs.clientCidrs[1]: "192.168.1.1/16" is not valid; want an IPv4 network in CIDR form such as 10.10.0.0/20`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := c.args.WithDefaults().Validate("nfs")
-			if c.want == "" {
-				assert.Empty(t, p)
-				return
-			}
-			assert.Contains(t, p, c.want)
-			assert.Len(t, p, 1, "one problem only: %v", p)
-		})
+	harness.ExpectProblems(t, func(args nfs.Args) []string { return args.WithDefaults().Validate("nfs") }, cases)
+}
+
+// FilestoreTiers in GiB against Google's tier table in TiB (cloud.google.com/filestore/docs/
+// service-tiers, read 2026-12): each span's first and last size and its unit.
+func TestFilestoreTiersFollowGoogleDocs(t *testing.T) {
+	const tib = 1024
+	type span struct{ minTiB, maxTiB, unitGiB float64 }
+	docs := map[string][]span{
+		"BASIC_HDD":  {{1, 63.9, 1}},
+		"BASIC_SSD":  {{2.5, 63.9, 1}},
+		"ZONAL":      {{1, 9.75, 256}, {10, 100, 2.5 * tib}},
+		"REGIONAL":   {{1, 9.75, 256}, {10, 100, 2.5 * tib}},
+		"ENTERPRISE": {{1, 10, 256}},
+	}
+	require.Len(t, nfs.FilestoreTiers, len(docs))
+	for tier, spans := range docs {
+		ranges := nfs.FilestoreTiers[tier]
+		require.Len(t, ranges, len(spans), tier)
+		for i, s := range spans {
+			assert.Equal(t, int(s.minTiB*tib), ranges[i].Min, "%s span %d", tier, i)
+			assert.Equal(t, int(s.maxTiB*tib), ranges[i].Max, "%s span %d (whole GiB, rounded down)", tier, i)
+			assert.Equal(t, int(s.unitGiB), ranges[i].Step, "%s span %d", tier, i)
+		}
 	}
 }

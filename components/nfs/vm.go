@@ -10,19 +10,32 @@ import (
 
 const (
 	vmExportPath = "/srv/nfs/apim"
-	// mountd gets a fixed port so that the firewall can name it.
+	// mountd gets a fixed port in the in-cluster server so that its NetworkPolicy can name it.
 	mountdPort = 20048
 	vmTag      = "apim-nfs-server"
 )
 
-// NFSPorts are what the firewall admits: nfs, the portmapper and mountd (NFSv3 clients).
-var NFSPorts = []string{"2049", "111", fmt.Sprint(mountdPort)}
+// NFSPorts are what the VM's firewall admits, over TCP only: every client mounts NFSv4.1
+// (see NewFileServer), which needs neither the portmapper (111) nor mountd, and the server
+// speaks nothing older (vmStartupScript).
+var NFSPorts = []string{"2049"}
+
+// NFSv4OnlyConf is the VM's /etc/nfs.conf.d/ drop-in. Debian 12's nfs-utils 2.6 reads only
+// nfs.conf and nfs.conf.d under systemd (its units pass no options from
+// /etc/default/nfs-kernel-server), and rpc.mountd follows the [nfsd] versions too. NFSv3 and
+// v4.0 are off; 4.1 and 4.2 stay on.
+const NFSv4OnlyConf = `[nfsd]
+vers3=n
+vers4.0=n
+`
 
 // vmStartupScript formats the data disk only if it has no filesystem (so a replaced VM keeps
 // the data), mounts it, creates the shared directories for API Manager's uid and exports them
 // to the client ranges. all_squash maps every client user, root included, to that uid, so
-// files are always writable by the pods. It runs at every boot and is idempotent; the package
-// install retries, because the first boot may come before Cloud NAT passes traffic.
+// files are always writable by the pods. The server speaks NFSv4.1+ only, and the services
+// only older versions need (rpcbind, statd) are masked, as Red Hat's "Configuring an
+// NFSv4-only server" does for the same nfs-utils. It runs at every boot and is idempotent; the
+// package install retries, because the first boot may come before Cloud NAT passes traffic.
 func vmStartupScript(clients, dirs []string) string {
 	var exports []string
 	for _, c := range clients {
@@ -54,12 +67,15 @@ if ! command -v exportfs >/dev/null; then
   retry apt-get update -q
   DEBIAN_FRONTEND=noninteractive retry apt-get install -y -q nfs-kernel-server
 fi
-sed -i 's/^RPCMOUNTDOPTS=.*/RPCMOUNTDOPTS="--manage-gids --port %[4]d"/' /etc/default/nfs-kernel-server
+mkdir -p /etc/nfs.conf.d
+cat > /etc/nfs.conf.d/apim.conf <<'EOF'
+%[4]sEOF
+systemctl mask --now rpcbind.socket rpcbind.service rpc-statd.service
 echo "%[1]s %[5]s" > /etc/exports
 systemctl enable --now nfs-kernel-server
 systemctl restart nfs-kernel-server
 exportfs -ra
-`, vmExportPath, UID, GID, mountdPort, strings.Join(exports, " "), strings.Join(dirs, " "))
+`, vmExportPath, UID, GID, NFSv4OnlyConf, strings.Join(exports, " "), strings.Join(dirs, " "))
 }
 
 func newVM(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
@@ -131,17 +147,13 @@ func newVM(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOpti
 		return pulumi.StringOutput{}, err
 	}
 
-	var ports compute.FirewallAllowArray
-	for _, proto := range []string{"tcp", "udp"} {
-		ports = append(ports, compute.FirewallAllowArgs{Protocol: pulumi.String(proto), Ports: pulumi.ToStringArray(NFSPorts)})
-	}
 	if _, err := compute.NewFirewall(ctx, name+"-clients", &compute.FirewallArgs{
 		Project:      pulumi.String(a.Project),
 		Network:      a.NetworkName,
 		Direction:    pulumi.String("INGRESS"),
 		SourceRanges: pulumi.ToStringArray(a.ClientCIDRs),
 		TargetTags:   pulumi.StringArray{pulumi.String(vmTag)},
-		Allows:       ports,
+		Allows:       compute.FirewallAllowArray{compute.FirewallAllowArgs{Protocol: pulumi.String("tcp"), Ports: pulumi.ToStringArray(NFSPorts)}},
 	}, opts...); err != nil {
 		return pulumi.StringOutput{}, err
 	}

@@ -11,11 +11,12 @@ import (
 	"github.com/wso2-k8s/apim-gke/components/backend"
 	"github.com/wso2-k8s/apim-gke/components/gke"
 	"github.com/wso2-k8s/apim-gke/components/ingress"
+	"github.com/wso2-k8s/apim-gke/components/keystores"
 	"github.com/wso2-k8s/apim-gke/components/kube"
-	"github.com/wso2-k8s/apim-gke/components/mysql"
 	"github.com/wso2-k8s/apim-gke/components/network"
 	"github.com/wso2-k8s/apim-gke/components/nfs"
 	"github.com/wso2-k8s/apim-gke/components/publisher"
+	"github.com/wso2-k8s/apim-gke/components/validate"
 )
 
 // Args is the whole product. Each field is one top-level key of a stack's config (JSON names),
@@ -30,8 +31,8 @@ type Args struct {
 	APIM APIMArgs `json:"apim"`
 	// Gateway configures the autoscaled universal gateway.
 	Gateway apim.GatewayArgs `json:"gateway"`
-	// MySQL configures the database.
-	MySQL mysql.Args `json:"mysql"`
+	// MySQL chooses and configures the database: Cloud SQL or in-cluster.
+	MySQL MySQLArgs `json:"mysql"`
 	// Backend configures the sample backend.
 	Backend BackendArgs `json:"backend"`
 	// NFS configures the shared file storage.
@@ -42,24 +43,35 @@ type Args struct {
 	Publisher PublisherArgs `json:"publisher"`
 	// Analytics chooses where API analytics go.
 	Analytics AnalyticsArgs `json:"analytics"`
+	// Monitoring configures what watches the platform (monitoring.go).
+	Monitoring MonitoringArgs `json:"monitoring"`
 	// Secrets are the passwords and keys; those left nil are generated once and kept.
 	Secrets Secrets `json:"-"`
+
+	// resolved is what WithDefaults derived from the rest (resolve.go); nil before.
+	resolved *resolution
 }
+
+// ClusterMode is the `cluster.mode` setting: where the platform's Kubernetes cluster comes from.
+type ClusterMode string
 
 // Cluster modes.
 const (
 	// ModeGKE creates a VPC, a GKE cluster and its node pool.
-	ModeGKE = "gke"
+	ModeGKE ClusterMode = "gke"
 	// ModeExisting deploys into a cluster that already exists; no Google Cloud resource is
 	// created.
-	ModeExisting = "existing"
+	ModeExisting ClusterMode = "existing"
 )
+
+// ClusterModes are the valid cluster modes.
+var ClusterModes = []ClusterMode{ModeGKE, ModeExisting}
 
 // ClusterArgs is the `cluster` key: the GKE settings (mode gke), how to reach an existing
 // cluster (mode existing), and the workloads' namespace.
 type ClusterArgs struct {
-	// Mode is "gke" or "existing". Defaults to "gke".
-	Mode string `json:"mode"`
+	// Mode is gke or existing (ClusterModes). Defaults to gke.
+	Mode ClusterMode `json:"mode"`
 	// The GKE cluster. Name defaults to "<platform name>-<stack>"; Project and Region to the
 	// stack's gcp:project and gcp:region.
 	gke.ClusterArgs
@@ -80,6 +92,9 @@ type ClusterArgs struct {
 // published under, the admin user and the JDBC driver.
 type APIMArgs struct {
 	apim.Workload
+	// Replicas of the control plane: 2 or more run active-active (docs/operate.md, High
+	// availability). Defaults to 1.
+	Replicas int `json:"replicas"`
 	// Domain under which the portals (am.<domain>) and the gateway (gw.<domain>) are
 	// published. Defaults to apim.example.com.
 	Domain string `json:"domain"`
@@ -87,6 +102,24 @@ type APIMArgs struct {
 	AdminUsername string `json:"adminUsername"`
 	// JDBCDriver is where the MySQL Connector/J jar comes from. Defaults to Maven Central.
 	JDBCDriver apim.JDBCDriver `json:"jdbcDriver"`
+	// Keystores are the deployment's own keys: generated once per generation (bump
+	// generation to rotate), or a Secret of yours (secretName). See docs/operate.md, Security.
+	Keystores keystores.Args `json:"keystores"`
+	// BackendEgress are the ranges and ports outside the cluster that the gateways (API
+	// traffic) and the control plane (the publisher's endpoint test, import from a URL) may
+	// call. Defaults to HTTPS and HTTP anywhere: [{cidr: 0.0.0.0/0, ports: [443, 80]}].
+	BackendEgress []EgressTarget `json:"backendEgress"`
+	// TrustedCertificates is a PEM bundle of CA certificates the API Manager pods trust
+	// besides the public CAs and the deployment's own CA, e.g. your backends' private CA.
+	TrustedCertificates string `json:"trustedCertificates"`
+}
+
+// EgressTarget is a range and the ports in it that API Manager's pods may call.
+type EgressTarget struct {
+	// CIDR is an IPv4 range, e.g. 10.20.0.0/16 for your backends' network. Required.
+	CIDR string `json:"cidr"`
+	// Ports are TCP ports, 1 to 65535. At least one.
+	Ports []int `json:"ports"`
 }
 
 // BackendArgs is the `backend` key.
@@ -112,8 +145,8 @@ type PublisherArgs struct {
 
 // AnalyticsArgs is the `analytics` key.
 type AnalyticsArgs struct {
-	// Mode is opensearch (self-hosted, the default), moesif (SaaS) or none.
-	Mode string `json:"mode"`
+	// Mode is opensearch (self-hosted, the default), moesif (SaaS) or none (analytics.Modes).
+	Mode analytics.Mode `json:"mode"`
 	// The OpenSearch stack (mode opensearch).
 	analytics.Args
 }
@@ -153,6 +186,7 @@ func yes() *bool { v := true; return &v }
 // that belong to one component are left to that component's WithDefaults, except where the
 // platform must know the value (e.g. to size the node pool or name a Service).
 func (a Args) WithDefaults(c Context) Args {
+	validate.Ran("platform.Args.WithDefaults")
 	cl := &a.Cluster
 	if cl.Mode == "" {
 		cl.Mode = ModeGKE
@@ -224,14 +258,32 @@ func (a Args) WithDefaults(c Context) Args {
 	if cl.Mode == ModeGKE {
 		a.Ingress.Mode = ingress.ModeGKE
 	}
+	// GKE's autoscaler adds a node rather than stack two replicas of a workload on one; other
+	// clusters may have a single node.
+	spread := kube.SpreadNodesPreferred
+	if cl.Mode == ModeGKE {
+		spread = kube.SpreadNodesRequired
+	}
+	a.APIM.NodeSpread, a.Gateway.NodeSpread, a.Backend.NodeSpread, a.Analytics.NodeSpread = spread, spread, spread, spread
 	a.Ingress.Args = a.Ingress.Args.WithDefaults()
 	a.Publisher.Args = a.Publisher.Args.WithDefaults()
 	a.Analytics.Args = a.Analytics.Args.WithDefaults()
 	a.Backend.Args = a.Backend.Args.WithDefaults()
-	a.MySQL = a.MySQL.WithDefaults()
 	a.APIM.JDBCDriver = a.APIM.JDBCDriver.WithDefaults()
-	a.APIM.Workload = apim.ControlPlaneArgs{Workload: a.APIM.Workload}.WithDefaults().Workload
-	a.Gateway = a.Gateway.WithDefaults()
+	if a.APIM.BackendEgress == nil {
+		a.APIM.BackendEgress = []EgressTarget{{CIDR: "0.0.0.0/0", Ports: []int{443, 80}}}
+	}
+	// In this order: API Manager's args read the metrics agent's settings, and the database's
+	// connection budget and the keystores' names read API Manager's.
+	a.Monitoring = a.monitoringDefaults()
+	a.resolveAPIM()
+	a.MySQL = a.mysqlDefaults()
+	// The keys are as precious as the data they sign for: protected like the generated
+	// passwords. The TLS certificate names every Service the pods call each other by.
+	a.APIM.Keystores.Name = c.Name + "-keystores"
+	a.APIM.Keystores.Protect = a.MySQL.Protect
+	a.APIM.Keystores.DNSNames = serviceDNSNames(cl.Namespace, a.APIM.Workload.Name, a.Gateway.Name, "*."+apim.NodesService(a.APIM.Workload.Name))
+	a.APIM.Keystores = a.APIM.Keystores.WithDefaults()
 	return a
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/wso2-k8s/apim-gke/components/analytics"
 	"github.com/wso2-k8s/apim-gke/components/apim"
 	"github.com/wso2-k8s/apim-gke/components/kube"
-	"github.com/wso2-k8s/apim-gke/components/mysql"
 	"github.com/wso2-k8s/apim-gke/components/publisher"
 )
 
@@ -152,22 +151,25 @@ func (a Args) pods() (all []pod, surge pod) {
 			surge = p
 		}
 	}
-	add(podOf("apim-cp", []kube.Resources{a.APIM.Resources}, apim.InitResources), 1, true)
+	// The control plane's StatefulSet replaces a node in place: no surge pod.
+	add(podOf(a.APIM.Workload.Name, []kube.Resources{a.APIM.Resources}, apim.InitResources, apim.KeystoreResources, apim.NodeConfigResources, apim.DBWaitResources), a.APIM.Replicas, false)
 	gw := []kube.Resources{a.Gateway.Resources}
 	if a.Analytics.Mode == analytics.ModeOpenSearch {
 		gw = append(gw, analytics.ShipperResources)
 	}
-	add(podOf("apim-gw", gw, apim.InitResources), a.Gateway.MaxReplicas, true)
-	add(podOf("mysql", []kube.Resources{a.MySQL.Resources}, mysql.SchemaInitResources), 1, false)
+	add(podOf(a.Gateway.Name, gw, apim.InitResources, apim.KeystoreResources, apim.DBWaitResources), a.Gateway.MaxReplicas, true)
+	for _, p := range a.databasePods() {
+		add(p, 1, false)
+	}
 	if *a.Backend.Enabled {
-		add(podOf("hello", []kube.Resources{a.Backend.Resources}), a.Backend.Replicas, true)
+		add(podOf(a.Backend.Name, []kube.Resources{a.Backend.Resources}), a.Backend.Replicas, true)
 		if *a.Publisher.Enabled {
-			add(podOf("publish-hello", []kube.Resources{publisher.Resources}), 1, false)
+			add(podOf(publisherName, []kube.Resources{publisher.Resources}), 1, false)
 		}
 	}
 	if a.Analytics.Mode == analytics.ModeOpenSearch {
-		add(podOf("opensearch", []kube.Resources{a.Analytics.Resources}), a.Analytics.Replicas, false)
-		add(podOf("opensearch-dashboards", []kube.Resources{analytics.DashboardsResources}), 1, true)
+		add(podOf(a.Analytics.Name, []kube.Resources{a.Analytics.Resources}), a.Analytics.Replicas, false)
+		add(podOf(a.Analytics.DashboardsName(), []kube.Resources{analytics.DashboardsResources}), 1, true)
 	}
 	return all, surge
 }
@@ -195,8 +197,12 @@ func (a Args) CheckCapacity() []string {
 		return all[i].memory > all[j].memory
 	})
 	free := make([]machine, maxNodes)
+	// On GKE every replicated workload keeps its replicas on different nodes (required node
+	// spread), so no node takes two pods of one workload.
+	holds := make([]map[string]bool, maxNodes)
 	for i := range free {
 		free[i] = node
+		holds[i] = map[string]bool{}
 	}
 	var totalCPU, totalMem int64
 	var unplaced []pod
@@ -205,9 +211,10 @@ func (a Args) CheckCapacity() []string {
 		totalMem += p.memory
 		placed := false
 		for i := range free {
-			if free[i].milliCPU >= p.milliCPU && free[i].memory >= p.memory {
+			if free[i].milliCPU >= p.milliCPU && free[i].memory >= p.memory && !holds[i][p.name] {
 				free[i].milliCPU -= p.milliCPU
 				free[i].memory -= p.memory
+				holds[i][p.name] = true
 				placed = true
 				break
 			}

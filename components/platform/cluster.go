@@ -31,8 +31,10 @@ type builder struct {
 	namespace    pulumi.StringOutput
 	nfsNamespace pulumi.StringOutput // only with the in-cluster NFS server
 	secret       map[string]pulumi.StringOutput
-	claim        pulumi.StringOutput
-	work         workloads
+	// keystoreSecret names the Secret of the API Manager pods' stores.
+	keystoreSecret pulumi.StringOutput
+	claim          pulumi.StringOutput
+	work           workloads
 }
 
 // child names a child resource from the platform's name.
@@ -70,6 +72,8 @@ func (a Args) Services() []string {
 	if a.Cluster.BinaryAuthorization {
 		s = append(s, "binaryauthorization.googleapis.com")
 	}
+	s = append(s, a.databaseServices()...)
+	s = append(s, a.monitoringServices()...)
 	return s
 }
 
@@ -87,7 +91,7 @@ func (b *builder) cluster() error {
 	if err != nil {
 		return err
 	}
-	if b.apis, err = apis.NewAPIs(b.ctx, b.child("apis"), &apis.Args{Project: c.Project, Services: b.a.Services()},
+	if b.apis, err = apis.NewAPIs(b.ctx, b.child("apis"), &apis.Args{Project: c.Project, Services: b.a.Services(), PropagationWait: c.PropagationWait()},
 		b.parent, pulumi.Provider(b.gcp)); err != nil {
 		return err
 	}

@@ -15,8 +15,10 @@ import (
 // publisherName names the sample API's publisher (after the platform's name).
 const publisherName = "publish-hello"
 
-// healthPath is where API Manager reports that it has started and deployed its APIs.
-const healthPath = "/api/am/gateway/v2/server-startup-healthcheck"
+// AdminPaths are the portals host's paths that administer the whole deployment: the Carbon
+// management console, the admin portal and the admin REST API. ingress.adminAllowedCidrs
+// fences them.
+var AdminPaths = []string{"/carbon", "/admin", "/api/am/admin"}
 
 // routes are the public hosts and what serves them: the portals (cookie affinity: their login
 // keeps server-side state), the gateway's REST/SOAP, WebSocket and WebSub listeners, and
@@ -24,24 +26,24 @@ const healthPath = "/api/am/gateway/v2/server-startup-healthcheck"
 func (a Args) routes() []ingress.Route {
 	cp, gw := a.apimArgs()
 	health := func(b ingress.Backend) ingress.Backend {
-		b.HealthPath, b.HealthPort = healthPath, apim.PortHTTPS
+		b.HealthPath, b.HealthPort = apim.ReadinessPath, apim.PortHTTPS
 		return b
 	}
 	routes := []ingress.Route{
-		{Name: "am", Host: cp.ManagementHostname, Affinity: true,
-			Backend: health(ingress.Backend{Service: cp.Name, Port: apim.PortHTTPS, PortName: "https"})},
+		{Name: "am", Host: cp.ManagementHostname, Affinity: true, AdminPaths: AdminPaths,
+			Backend: health(ingress.Backend{Service: cp.Name, Port: apim.PortHTTPS, PortName: apim.PortNameHTTPS})},
 		{Name: "gw", Host: cp.GatewayHostname,
-			Backend: health(ingress.Backend{Service: gw.Name, Port: apim.PortGatewayHTTPS, PortName: "gw-https"})},
+			Backend: health(ingress.Backend{Service: gw.Name, Port: apim.PortGatewayHTTPS, PortName: apim.PortNameGatewayHTTPS})},
 		// A WebSocket connection lives as long as the load balancer's timeout allows.
 		{Name: "ws", Host: cp.WebSocketHostname,
-			Backend: health(ingress.Backend{Service: gw.Name, Port: apim.PortWebSocketSecure, PortName: "websocket-https", TimeoutSeconds: 3600})},
+			Backend: health(ingress.Backend{Service: gw.Name, Port: apim.PortWebSocketSecure, PortName: apim.PortNameWebSocketSecure, TimeoutSeconds: 3600})},
 		{Name: "websub", Host: cp.WebSubHostname,
-			Backend: health(ingress.Backend{Service: gw.Name, Port: apim.PortWebSubSecure, PortName: "websub-https"})},
+			Backend: health(ingress.Backend{Service: gw.Name, Port: apim.PortWebSubSecure, PortName: apim.PortNameWebSubSecure})},
 	}
 	if a.Analytics.Mode == analytics.ModeOpenSearch {
 		routes = append(routes, ingress.Route{Name: "dashboards", Host: "dashboards." + a.APIM.Domain,
-			Backend: ingress.Backend{Service: a.Analytics.DashboardsName(), Port: analytics.DashboardsPort, PortName: "http",
-				HTTP: true, HealthPath: "/app/login", HealthPort: analytics.DashboardsPort}})
+			Backend: ingress.Backend{Service: a.Analytics.DashboardsName(), Port: analytics.DashboardsPort, PortName: analytics.DashboardsPortName,
+				HTTP: true, HealthPath: analytics.DashboardsHealthPath, HealthPort: analytics.DashboardsPort}})
 	}
 	return routes
 }

@@ -2,10 +2,13 @@ package platform
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/wso2-k8s/apim-gke/components/ingress"
 )
 
 // Platform is the component's public face: what a caller composes further or exports.
@@ -35,6 +38,9 @@ type Platform struct {
 	PublisherURL, DevportalURL, HelloAPIURL, DashboardsURL pulumi.StringOutput
 	// AdminUsername and AdminPassword (a secret) log in to the portals.
 	AdminUsername, AdminPassword pulumi.StringOutput
+	// KeystoresExpire is when the generated certificates expire (RFC 3339; "" with your own
+	// keystore Secret). Rotate before then: apim.keystores.generation.
+	KeystoresExpire pulumi.StringOutput
 	// GeneratedSecrets are the values the platform generated, by config key (e.g.
 	// apimAdminPassword), as secrets.
 	GeneratedSecrets pulumi.StringMapOutput
@@ -47,8 +53,8 @@ func NewPlatform(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	if args == nil {
 		return nil, fmt.Errorf("platform %q: args are required", name)
 	}
-	a := args.WithDefaults(ContextOf(ctx, name))
-	if err := a.Validate().Err(fmt.Sprintf("platform %q", name)); err != nil {
+	a, problems := Resolve(ContextOf(ctx, name), *args)
+	if err := problems.Err(fmt.Sprintf("platform %q", name)); err != nil {
 		return nil, err
 	}
 	p := &Platform{}
@@ -58,14 +64,20 @@ func NewPlatform(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	if note := a.CapacityUnchecked(); note != "" && a.Cluster.Mode == ModeGKE {
 		_ = ctx.Log.Warn(note, &pulumi.LogArgs{Resource: p})
 	}
+	if *a.Ingress.Enabled && a.Ingress.TLS == ingress.TLSNone {
+		_ = ctx.Log.Warn("ingress.tls none: the edge serves plain HTTP, so the gateway's URLs are advertised as http:// and ws://, "+
+			"and the portals' login, which needs HTTPS, will not work; use self-signed, secret or managed", &pulumi.LogArgs{Resource: p})
+	}
+	if note := a.AdminPathsUnfenced(); note != "" {
+		_ = ctx.Log.Warn(note, &pulumi.LogArgs{Resource: p})
+	}
 	if a.APIM.JDBCDriver.SHA256 == "" {
 		_ = ctx.Log.Warn(fmt.Sprintf("apim.jdbcDriver.sha256 is not pinned: the driver from %s is checked only against the checksum file the same server publishes; "+
 			"pin it with tools/pin-jdbc-driver.sh %s (or `pulumi config set --path apim.jdbcDriver.sha256 <sha256 of the jar>`)",
 			a.APIM.JDBCDriver.URL, ctx.Stack()), &pulumi.LogArgs{Resource: p})
 	}
-
 	b := &builder{ctx: ctx, name: name, a: a, p: p, parent: pulumi.Parent(p)}
-	for _, step := range []func() error{b.cluster, b.namespaces, b.secrets, b.storage, b.database, b.apiManager, b.backend, b.edge} {
+	for _, step := range []func() error{b.cluster, b.namespaces, b.secrets, b.keystores, b.storage, b.database, b.apiManager, b.backend, b.edge, b.monitoring} {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("platform %q: %w", name, err)
 		}
@@ -91,8 +103,14 @@ func ContextOf(ctx *pulumi.Context, name string) Context {
 		GCPProject: config.Get(ctx, "gcp:project"), GCPRegion: config.Get(ctx, "gcp:region")}
 }
 
-// Check is NewPlatform's validation alone: defaults applied, every problem listed, nothing
-// registered.
-func Check(ctx *pulumi.Context, name string, args Args) []string {
-	return args.WithDefaults(ContextOf(ctx, name)).Validate()
+// AdminPathsUnfenced is the preview's warning when the portals' admin paths are published to
+// everyone who can reach the portals ("" when they are fenced, or not published).
+func (a Args) AdminPathsUnfenced() string {
+	if !*a.Ingress.Enabled || len(a.Ingress.AdminAllowedCIDRs) > 0 {
+		return ""
+	}
+	mgmt, _ := a.Hosts()
+	return fmt.Sprintf("ingress.adminAllowedCidrs is empty: %s%s are as public as the portals; "+
+		"set your operators' ranges (office, VPN): `pulumi config set --path 'ingress.adminAllowedCidrs[0]' <cidr>`",
+		mgmt, strings.Join(AdminPaths, ", "+mgmt))
 }

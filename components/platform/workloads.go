@@ -7,6 +7,7 @@ import (
 	"github.com/wso2-k8s/apim-gke/components/ingress"
 	"github.com/wso2-k8s/apim-gke/components/kube"
 	"github.com/wso2-k8s/apim-gke/components/mysql"
+	"github.com/wso2-k8s/apim-gke/components/publisher"
 )
 
 // workloads is what the workload steps hand to the edge step.
@@ -20,40 +21,17 @@ type workloads struct {
 	gwArgs    apim.GatewayArgs
 }
 
+// shipperLag is how much longer than the gateway the shipper runs when a pod stops: its tail
+// reads the last lines once the gateway has written them (Refresh_Interval and a flush).
+const shipperLag = 5
+
 // logsVolume is the gateway's logs emptyDir the analytics shipper reads.
 const logsVolume = "apim-logs"
 
 // apimArgs are the control plane's and the gateway's args before the database and credentials
-// exist: everything config decides.
+// exist: everything config decides, resolved once by WithDefaults.
 func (a Args) apimArgs() (apim.ControlPlaneArgs, apim.GatewayArgs) {
-	mgmt, gwHost := a.Hosts()
-	shared := apim.Shared{
-		AdminUsername:      a.APIM.AdminUsername,
-		JDBCDriver:         a.APIM.JDBCDriver,
-		ManagementHostname: mgmt,
-		GatewayHostname:    gwHost,
-	}
-	if *a.Ingress.Enabled {
-		shared.WebSocketHostname, shared.WebSubHostname = "ws."+a.APIM.Domain, "websub."+a.APIM.Domain
-	}
-	cp := apim.ControlPlaneArgs{Workload: a.APIM.Workload, Shared: shared}.WithDefaults()
-	gw := a.Gateway
-	gw.Shared = shared
-	gw = gw.WithDefaults()
-	cp.GatewayService, gw.ControlPlaneService = gw.Name, cp.Name
-	return cp.WithDefaults(), gw
-}
-
-func (b *builder) database() error {
-	cp, gw := b.a.apimArgs()
-	db := b.a.MySQL
-	db.Namespace = b.namespace
-	db.APIMImage, db.APIMServerHome = cp.Image, cp.ServerHome
-	db.RootPassword, db.Password = b.secret[SecretMySQLRootPassword], b.secret[SecretMySQLPassword]
-	db.Clients = []kube.Peer{{Pods: kube.Selector(cp.Name, apim.ComponentControlPlane)}, {Pods: kube.Selector(gw.Name, apim.ComponentGateway)}}
-	var err error
-	b.work.db, err = mysql.NewMySQL(b.ctx, b.child("mysql"), &db, b.withK8s()...)
-	return err
+	return a.resolved.controlPlane, a.Gateway
 }
 
 // apiManager creates analytics (when self-hosted), the control plane and the gateway. None of
@@ -61,25 +39,27 @@ func (b *builder) database() error {
 // retries.
 func (b *builder) apiManager() error {
 	cp, gw := b.a.apimArgs()
-	database := apim.Database{Host: b.work.db.Host, Port: b.work.db.Port, Username: b.work.db.Username, Password: b.work.db.PasswordSecret}
+	database := b.apimDatabase()
 	for _, s := range []*apim.Shared{&cp.Shared, &gw.Shared} {
 		s.Namespace = b.namespace
 		s.Database = database
+		s.Keystores = b.keystoreSecret
+		s.TrustedCertificates = b.a.trustedCertificates()
 	}
 	cp.SharedVolumes, gw.SharedVolumes = b.sharedVolumes(), b.sharedVolumes()
 	if *b.a.Ingress.Enabled {
 		cp.ServiceAnnotations = ingress.ServiceAnnotations(b.a.Ingress.Mode, b.a.backendsOf(cp.Name)...)
 		gw.ServiceAnnotations = ingress.ServiceAnnotations(b.a.Ingress.Mode, b.a.backendsOf(gw.Name)...)
+		// Keep serving while the edge drains them: one setting for both.
+		cp.PreStopSeconds, gw.PreStopSeconds = b.a.Ingress.PreStopSeconds(), b.a.Ingress.PreStopSeconds()
 	}
 	b.allowTraffic(&cp, &gw)
 	if err := b.analytics(&cp, &gw); err != nil {
 		return err
 	}
 	cp.AdminPassword, cp.EncryptionKey = b.secret[SecretAdminPassword], b.secret[SecretEncryptionKey]
-	// Again now that the secrets are set: WithDefaults then names the Secret holding them.
-	cp = cp.WithDefaults()
-	if gw.Analytics.Type == analytics.ModeMoesif {
-		gw.Analytics.MoesifKey = kube.SecretRef{Name: cp.Credentials.AdminPassword.Name, Key: apim.MoesifSecretKey}
+	if gw.Analytics.Type == apim.AnalyticsMoesif {
+		gw.Analytics.MoesifKey = kube.SecretRef{Name: apim.CredentialsSecret(cp.Name).AdminPassword.Name, Key: apim.MoesifSecretKey}
 	}
 	var err error
 	if b.work.cp, err = apim.NewControlPlane(b.ctx, b.child("cp"), &cp, b.withK8s()...); err != nil {
@@ -99,11 +79,14 @@ func (b *builder) analytics(cp *apim.ControlPlaneArgs, gw *apim.GatewayArgs) err
 	switch b.a.Analytics.Mode {
 	case analytics.ModeMoesif:
 		cp.MoesifKey = optional(b.a.Secrets.MoesifKey)
-		gw.Analytics = apim.Analytics{Type: analytics.ModeMoesif}
+		gw.Analytics = apim.Analytics{Type: apim.AnalyticsMoesif}
 	case analytics.ModeOpenSearch:
 		a := b.a.Analytics.Args
 		a.Namespace = b.namespace
 		a.AdminPassword = b.secret[SecretAnalyticsAdminPassword]
+		if *b.a.Ingress.Enabled {
+			a.PreStopSeconds = b.a.Ingress.PreStopSeconds()
+		}
 		a.ShipperClients = []map[string]string{kube.Selector(gw.Name, apim.ComponentGateway)}
 		if *b.a.Ingress.Enabled {
 			a.DashboardsServiceAnnotations = ingress.ServiceAnnotations(b.a.Ingress.Mode, b.a.backendsOf(a.DashboardsName())...)
@@ -115,9 +98,9 @@ func (b *builder) analytics(cp *apim.ControlPlaneArgs, gw *apim.GatewayArgs) err
 		}
 		b.work.analytics = an
 		// WSO2's ELK reporter logs each event; the shipper carries the log to OpenSearch.
-		gw.Analytics = apim.Analytics{Type: "elk"}
+		gw.Analytics = apim.Analytics{Type: apim.AnalyticsELK}
 		gw.LogsVolume = logsVolume
-		gw.Sidecars = append(gw.Sidecars, analytics.ShipperSidecar(an, logsVolume))
+		gw.Sidecars = append(gw.Sidecars, analytics.ShipperSidecar(an, logsVolume, gw.PreStopSeconds+shipperLag))
 		gw.ExtraVolumes = append(gw.ExtraVolumes, analytics.ShipperVolumes(an)...)
 	}
 	return nil
@@ -147,18 +130,22 @@ func (b *builder) allowTraffic(cp *apim.ControlPlaneArgs, gw *apim.GatewayArgs) 
 	}
 	// With nobody at the edge, only the namespace's own pods (kubectl port-forward goes
 	// through the node and is not filtered).
-	cp.Clients = append(edge, kube.Peer{Pods: kube.Selector(b.child(publisherName), "api-publisher")})
+	cp.Clients = append(edge, kube.Peer{Pods: publisher.Selector(b.child(publisherName))})
 	gw.Clients = edge
-	mysql := kube.Rule{Peers: []kube.Peer{{Pods: kube.Selector(a.MySQL.Name, "database")}}, Ports: kube.TCP(3306)}
-	cp.Egress = []kube.Rule{mysql}
-	gw.Egress = []kube.Rule{mysql,
-		// Backends and analytics SaaS (Moesif) outside the cluster, over HTTP(S).
-		{Peers: []kube.Peer{{CIDR: "0.0.0.0/0"}}, Ports: kube.TCP(443, 80)}}
+	mysql := a.databaseEgress()
+	// Backends outside the cluster (and analytics SaaS such as Moesif): the gateways carry
+	// API traffic there, the control plane tests endpoints and imports definitions from URLs.
+	var backends []kube.Rule
+	for _, e := range a.APIM.BackendEgress {
+		backends = append(backends, kube.Rule{Peers: []kube.Peer{{CIDR: e.CIDR}}, Ports: kube.TCP(e.Ports...)})
+	}
+	cp.Egress = append([]kube.Rule{mysql}, backends...)
+	gw.Egress = append([]kube.Rule{mysql}, backends...)
 	if *a.Backend.Enabled {
-		gw.Egress = append(gw.Egress, kube.Rule{Peers: []kube.Peer{{Pods: kube.Selector(a.Backend.Name, "backend")}}, Ports: kube.TCP(backend.Port)})
+		gw.Egress = append(gw.Egress, kube.Rule{Peers: []kube.Peer{{Pods: backend.Selector(a.Backend.Name)}}, Ports: kube.TCP(backend.Port)})
 	}
 	if a.Analytics.Mode == analytics.ModeOpenSearch {
 		// The shipper sidecar writes to OpenSearch.
-		gw.Egress = append(gw.Egress, kube.Rule{Peers: []kube.Peer{{Pods: kube.Selector(a.Analytics.Name, "analytics-store")}}, Ports: kube.TCP(analytics.HTTPPort)})
+		gw.Egress = append(gw.Egress, kube.Rule{Peers: []kube.Peer{{Pods: analytics.StoreSelector(a.Analytics.Name)}}, Ports: kube.TCP(analytics.HTTPPort)})
 	}
 }

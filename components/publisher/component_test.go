@@ -3,7 +3,6 @@ package publisher_test
 import (
 	"testing"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,21 +11,6 @@ import (
 	"github.com/wso2-k8s/apim-gke/components/publisher"
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
-
-func runPublisher(t *testing.T, a *publisher.Args) *harness.Graph {
-	t.Helper()
-	program := func(ctx *pulumi.Context) error {
-		prov, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		_, err = publisher.NewPublisher(ctx, "pub", a, pulumi.Provider(prov))
-		return err
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.NoError(t, err)
-	return g
-}
 
 func baseArgs() *publisher.Args {
 	return &publisher.Args{
@@ -40,10 +24,10 @@ func baseArgs() *publisher.Args {
 func TestPublisherNetworkPolicy(t *testing.T) {
 	a := baseArgs()
 	a.ControlPlane = []kube.Peer{{Pods: map[string]string{"app": "cp"}}}
-	g := runPublisher(t, a)
-	job := g.Find("kubernetes:batch/v1:Job", "pub")
+	g, _ := harness.Construct(t, harness.Kubernetes, publisher.NewPublisher, "pub", a)
+	job := g.Find(harness.TypeJob, "pub")
 	require.NotNil(t, job)
-	np := g.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "pub")
+	np := g.Find(harness.TypeNetworkPolicy, "pub")
 	require.NotNil(t, np)
 	assert.Equal(t, job.Get("spec.template.metadata.labels[app.kubernetes.io/name]"), np.Get("spec.podSelector.matchLabels[app.kubernetes.io/name]"))
 	assert.Equal(t, "api-publisher", np.Get("spec.podSelector.matchLabels[app.kubernetes.io/component]"))
@@ -59,8 +43,8 @@ func TestPublisherPolicyFollowsTheURLsPort(t *testing.T) {
 	for url, port := range map[string]float64{"https://cp.internal": 443, "http://cp.internal": 80, "http://cp:9763": 9763} {
 		a := baseArgs()
 		a.ControlPlaneURL = url
-		g := runPublisher(t, a)
-		np := g.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "pub")
+		g, _ := harness.Construct(t, harness.Kubernetes, publisher.NewPublisher, "pub", a)
+		np := g.Find(harness.TypeNetworkPolicy, "pub")
 		assert.Equal(t, port, np.Get("spec.egress.0.ports.0.port"), url)
 		assert.Equal(t, []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{}}}}, np.Get("spec.egress.0.to"), "no peers given: the namespace's pods")
 	}

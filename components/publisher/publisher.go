@@ -105,7 +105,7 @@ func NewPublisher(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		return nil, err
 	}
 	parent := pulumi.Parent(p)
-	labels := kube.Labels(name, "api-publisher", "", a.PodLabels)
+	labels := kube.Labels(name, Component, "", a.PodLabels)
 
 	cm, err := corev1.NewConfigMap(ctx, name, &corev1.ConfigMapArgs{
 		Metadata: kube.Meta(name, a.Namespace, labels),
@@ -164,7 +164,7 @@ func NewPublisher(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 	if len(cp) == 0 {
 		cp = []kube.Peer{{}}
 	}
-	if err := kube.NewPolicy(ctx, name, kube.Meta(name, a.Namespace, labels), kube.Selector(name, "api-publisher"), nil,
+	if err := kube.NewPolicy(ctx, name, kube.Meta(name, a.Namespace, labels), Selector(name), nil,
 		[]kube.Rule{{Peers: cp, Ports: kube.TCP(kube.PortOf(a.ControlPlaneURL))}}, parent); err != nil {
 		return nil, err
 	}
@@ -173,3 +173,9 @@ func NewPublisher(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 	}
 	return p, nil
 }
+
+// Component is the publisher Job's pods' component label.
+const Component = "api-publisher"
+
+// Selector picks the pods of the publisher named name: the control plane admits them.
+func Selector(name string) map[string]string { return kube.Selector(name, Component) }

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,10 +16,7 @@ import (
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
 
-const (
-	typeGenerated = "wso2apim:secrets:Generated"
-	typeSecret    = "kubernetes:core/v1:Secret"
-)
+const typeGenerated = "wso2apim:secrets:Generated"
 
 var hexKeyRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
@@ -36,14 +32,18 @@ type result struct {
 
 func run(t *testing.T, args *secrets.Args) result {
 	t.Helper()
+	return runWith(t, args, harness.Options{})
+}
+
+// runWith is run with harness options, e.g. State for Secrets that already exist.
+func runWith(t *testing.T, args *secrets.Args, opts harness.Options) result {
+	t.Helper()
 	res := result{values: map[string]string{}, secret: map[string]bool{}}
 	var mu sync.Mutex
-	program := func(ctx *pulumi.Context) error {
-		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		gen, err := secrets.NewGenerated(ctx, "gen", args, pulumi.Provider(k8s))
+	mocks := harness.Kubernetes
+	mocks.Up, mocks.State = opts.Up, opts.State
+	res.g = harness.MustRunComponent(t, mocks, func(ctx *pulumi.Context, k8s pulumi.ResourceOption) error {
+		gen, err := secrets.NewGenerated(ctx, "gen", args, k8s)
 		if err != nil {
 			return err
 		}
@@ -57,10 +57,7 @@ func run(t *testing.T, args *secrets.Args) result {
 			})
 		}
 		return nil
-	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.NoError(t, err)
-	res.g = g
+	})
 	return res
 }
 
@@ -97,23 +94,11 @@ func TestGeneratedAlone(t *testing.T) {
 		},
 	})
 	g := res.g
-	comp := g.OfType(typeGenerated)
-	require.Len(t, comp, 1)
-	prov := g.Find("pulumi:providers:kubernetes", "k8s")
-	require.NotNil(t, prov)
-	var got []string
-	for _, r := range g.All() {
-		if r == comp[0] || r == prov {
-			continue
-		}
-		got = append(got, r.Type+" "+r.Name)
-		assert.Equal(t, comp[0].URN, r.Parent, "%s is the component's child", r.Name)
-		assert.Equal(t, prov.URN, r.Provider, "%s uses the explicit provider", r.Name)
-	}
-	assert.ElementsMatch(t, []string{typeSecret + " gen-admin-password", typeSecret + " gen-encryption-key"}, got, "one Secret per value")
+	got := harness.Children(t, g, typeGenerated)
+	assert.ElementsMatch(t, []string{harness.TypeSecret + " gen-admin-password", harness.TypeSecret + " gen-encryption-key"}, got, "one Secret per value")
 
 	for name, kind := range map[string]secrets.Kind{"admin-password": secrets.Password, "encryption-key": secrets.HexKey} {
-		s := g.Find(typeSecret, "gen-"+name)
+		s := g.Find(harness.TypeSecret, "gen-"+name)
 		require.NotNil(t, s, name)
 		assert.Equal(t, "generated-"+name, s.Get("metadata.name"), "default prefix")
 		assert.Equal(t, "apps", s.Get("metadata.namespace"))
@@ -149,7 +134,7 @@ func TestProtectAndPrefixFollowArgs(t *testing.T) {
 		Namespace: pulumi.String("apps"), Prefix: "apim", Protect: boolp(false),
 		Values: []secrets.Spec{{Name: "db-password"}},
 	})
-	s := res.g.Find(typeSecret, "gen-db-password")
+	s := res.g.Find(harness.TypeSecret, "gen-db-password")
 	require.NotNil(t, s)
 	assert.False(t, s.Protect, "Protect false is followed")
 	assert.Equal(t, "apim-db-password", s.Get("metadata.name"))
@@ -157,7 +142,7 @@ func TestProtectAndPrefixFollowArgs(t *testing.T) {
 	assertPassword(t, stored(t, s))
 
 	explicit := run(t, &secrets.Args{Namespace: pulumi.String("apps"), Protect: boolp(true), Values: []secrets.Spec{{Name: "k", Kind: secrets.HexKey}}})
-	assert.True(t, explicit.g.Find(typeSecret, "gen-k").Protect)
+	assert.True(t, explicit.g.Find(harness.TypeSecret, "gen-k").Protect)
 }
 
 func TestNoValuesNoSecrets(t *testing.T) {
@@ -177,7 +162,7 @@ func TestGeneratedShapes(t *testing.T) {
 	seen := map[string]bool{}
 	symbols := map[byte]bool{}
 	for _, spec := range specs {
-		s := res.g.Find(typeSecret, "gen-"+spec.Name)
+		s := res.g.Find(harness.TypeSecret, "gen-"+spec.Name)
 		require.NotNil(t, s, spec.Name)
 		v := stored(t, s)
 		if spec.Kind == secrets.HexKey {
@@ -196,8 +181,8 @@ func TestGeneratedShapes(t *testing.T) {
 	assert.Len(t, symbols, 3, "each of -_. is drawn (50 draws, chance of missing one about 3e-9)")
 }
 
-// Each run draws new candidates; keeping the first is the engine's job (IgnoreChanges), which
-// the end-to-end suite covers.
+// Each run draws new candidates; keeping the first is the engine's job (IgnoreChanges), and
+// reporting the kept one is the component's (TestReportedValuesAreTheStoredOnes).
 func TestEachRunDrawsNewValues(t *testing.T) {
 	args := func() *secrets.Args {
 		return &secrets.Args{Namespace: pulumi.String("apps"), Values: []secrets.Spec{
@@ -206,24 +191,35 @@ func TestEachRunDrawsNewValues(t *testing.T) {
 	}
 	first, second := run(t, args()), run(t, args())
 	for _, name := range []string{"pw", "key"} {
-		a := stored(t, first.g.Find(typeSecret, "gen-"+name))
-		b := stored(t, second.g.Find(typeSecret, "gen-"+name))
+		a := stored(t, first.g.Find(harness.TypeSecret, "gen-"+name))
+		b := stored(t, second.g.Find(harness.TypeSecret, "gen-"+name))
 		assert.NotEmpty(t, a)
 		assert.NotEqual(t, a, b, "%s is random", name)
 	}
 }
 
-func refused(t *testing.T, args *secrets.Args) error {
-	t.Helper()
-	var newErr error
-	program := func(ctx *pulumi.Context) error {
-		_, newErr = secrets.NewGenerated(ctx, "gen", args)
-		return newErr
+// On an update the Secrets exist: each run still draws and registers a new candidate, the
+// engine keeps the stored data (IgnoreChanges), and what the component reports, to the
+// workloads and the stack's outputs, must be the stored value. The harness's State answers as
+// the engine does; a component that reported its candidate would hand the pods a password the
+// database never had.
+func TestReportedValuesAreTheStoredOnes(t *testing.T) {
+	kept := map[string]string{"pw": "Stored-Password-From-1st-Up", "key": strings.Repeat("ab", 32)}
+	state := map[string]map[string]any{}
+	for name, v := range kept {
+		state[harness.TypeSecret+"::gen-"+name] = map[string]any{"data": map[string]any{"value": base64.StdEncoding.EncodeToString([]byte(v))}}
 	}
-	g, err := harness.RunWithConfig(program, "lib", "test", map[string]any{}, harness.Options{})
-	require.Error(t, err)
-	assert.Empty(t, g.All(), "nothing registered")
-	return newErr
+	res := runWith(t, &secrets.Args{Namespace: pulumi.String("apps"), Values: []secrets.Spec{
+		{Name: "pw", Kind: secrets.Password}, {Name: "key", Kind: secrets.HexKey},
+	}}, harness.Options{Up: true, State: state})
+	for name, want := range kept {
+		s := res.g.Find(harness.TypeSecret, "gen-"+name)
+		require.NotNil(t, s, name)
+		candidate := stored(t, s)
+		require.NotEqual(t, want, candidate, "%s: the run registered a new candidate", name)
+		assert.Equal(t, want, res.values[name], "%s: the reported value is the stored one, not this run's candidate", name)
+		assert.True(t, res.secret[name], "%s: still a Pulumi secret", name)
+	}
 }
 
 func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
@@ -232,7 +228,7 @@ func TestRefusesBadArgsBeforeRegistering(t *testing.T) {
 		"no namespace": {Values: []secrets.Spec{{Name: "pw"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := refused(t, args)
+			err := harness.Refused(t, secrets.NewGenerated, "gen", args)
 			require.Error(t, err)
 			assert.EqualError(t, err, `secrets "gen": Namespace is required`)
 		})
@@ -246,7 +242,7 @@ func TestRefusesBadValueNames(t *testing.T) {
 		"duplicate name": {{Name: "pw"}, {Name: "pw", Kind: secrets.HexKey}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := refused(t, &secrets.Args{Namespace: pulumi.String("apps"), Values: values})
+			err := harness.Refused(t, secrets.NewGenerated, "gen", &secrets.Args{Namespace: pulumi.String("apps"), Values: values})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), `secrets "gen": `)
 		})

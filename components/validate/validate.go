@@ -50,6 +50,16 @@ func (p *Problems) OneOf(key, value string, valid ...string) {
 	}
 }
 
+// OneOfMode is OneOf for a mode type: its valid values are the type's list (e.g.
+// platform.ClusterModes), kept in one place with the constants.
+func OneOfMode[M ~string](p *Problems, key string, value M, valid []M) {
+	names := make([]string, len(valid))
+	for i, v := range valid {
+		names[i] = string(v)
+	}
+	p.OneOf(key, string(value), names...)
+}
+
 // Matches checks value against re; empty is fine.
 func (p *Problems) Matches(key, value string, re *regexp.Regexp, what string) {
 	if value != "" && !re.MatchString(value) {
@@ -77,6 +87,27 @@ func (p *Problems) CIDR(key, value string) (netip.Prefix, bool) {
 		return netip.Prefix{}, false
 	}
 	return pfx, true
+}
+
+// DocumentationRanges are RFC 5737's TEST-NET ranges: placeholders in examples, never a real
+// client's address.
+var DocumentationRanges = []netip.Prefix{
+	netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24"),
+}
+
+// NotDocumentationRange refuses a placeholder range copied from an example; want says what
+// to set instead. Invalid CIDRs are left to CIDR.
+func (p *Problems) NotDocumentationRange(key, value, want string) {
+	pfx, err := netip.ParsePrefix(value)
+	if err != nil {
+		return
+	}
+	for _, doc := range DocumentationRanges {
+		if doc.Overlaps(pfx) {
+			p.Addf(key, "%q is a documentation range (RFC 5737) that no real client uses; set %s", value, want)
+			return
+		}
+	}
 }
 
 // Disjoint reports every pair of ranges (by key) that overlap. Unparsable ranges are skipped:
@@ -223,3 +254,20 @@ var (
 	DNSSubdomainRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	labelValueRe   = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
 )
+
+// PrivateRanges are RFC 1918's, the internal ranges this project's Google Cloud rules accept
+// where Google wants "internal" addresses (a private endpoint's authorized networks,
+// Filestore's reserved range).
+var PrivateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"),
+}
+
+// IsPrivate says pfx lies wholly inside one of PrivateRanges.
+func IsPrivate(pfx netip.Prefix) bool {
+	for _, r := range PrivateRanges {
+		if r.Bits() <= pfx.Bits() && r.Contains(pfx.Addr()) {
+			return true
+		}
+	}
+	return false
+}
