@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -21,9 +22,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
+	"github.com/wso2-k8s/apim-gke/components/keystores"
+	"github.com/wso2-k8s/apim-gke/policy/rules"
+	"github.com/wso2-k8s/apim-gke/stacks"
 	"github.com/wso2-k8s/apim-gke/tests/e2e/localstack"
 	"github.com/wso2-k8s/apim-gke/tests/harness"
+	"github.com/wso2-k8s/apim-gke/tests/policy"
 )
 
 const ns = "wso2-apim"
@@ -68,12 +74,18 @@ func TestLocalStackLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	stack := newStack(t, ctx, root)
 
-	var generatedAdmin string
+	step(t, "0-monitoring-crds-accept-gke-objects", func(t *testing.T) {
+		installMonitoringCRDs(t, k, root)
+		assertGKEObjectsAccepted(t, k)
+	})
+
+	var generatedAdmin, generatedCA string
 	step(t, "1-up-from-empty", func(t *testing.T) {
 		res, err := stack.Up(ctx, optup.SuppressProgress())
 		require.NoError(t, err)
 		fmt.Printf("up: %v\n", res.Summary.ResourceChanges)
 		assertObjects(t, k)
+		assertNoMonitoringObjects(t, k)
 		// No secret was set: each was generated, and is readable as a secret output.
 		admin := res.Outputs["adminPassword"]
 		assert.True(t, admin.Secret, "adminPassword is a secret output")
@@ -86,16 +98,67 @@ func TestLocalStackLifecycle(t *testing.T) {
 		}
 		assert.Equal(t, generatedAdmin, generated["apimAdminPassword"])
 		assert.Equal(t, generatedAdmin, secretValue(t, k, "apim-cp-credentials", "admin-password"), "the control plane reads the generated password")
+		// The deployment's own keys, made by the real engine, mounted by both workloads.
+		name, files := keystoreSecret(t, k)
+		generatedCA = files[keystores.KeyTrustedCerts]
+		for _, store := range keystores.Stores {
+			_, _, _, err := pkcs12.DecodeChain([]byte(files[store]), files[keystores.KeyPassword])
+			assert.NoError(t, err, "%s opens with the stored password", store)
+		}
+		for _, d := range []string{"apim-cp", "apim-gw"} {
+			assert.Equal(t, name, keystoreVolume(t, k, d), "%s mounts the keystore Secret", d)
+		}
 	})
 
-	step(t, "2-preview-is-clean", func(t *testing.T) {
-		res, err := stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.Diff())
-		require.NoError(t, err, "a preview right after up must show no changes")
+	step(t, "2-preview-is-clean-and-passes-the-policy-pack", func(t *testing.T) {
+		ch, report := policyEvents()
+		res, err := stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.Diff(),
+			optpreview.PolicyPacks(policyPack(t, root)), optpreview.EventStreams(ch))
+		r := report()
+		r.print()
+		require.NoError(t, err, "a preview right after up must show no changes and break no mandatory rule")
 		for op, n := range res.ChangeSummary {
 			if op != "same" {
 				assert.Zero(t, n, "preview wants to %s %d resource(s)", op, n)
 			}
 		}
+		// Every value is known after up: the pack judges everything, and nothing fails.
+		assert.Len(t, r.passed, len(rules.Rules)+1, "every rule and cannot-judge ran and passed")
+		assert.Empty(t, r.failed)
+		assert.Empty(t, r.findings, "the shipped stack, judged on the real engine's resources")
+	})
+
+	step(t, "2b-policy-pack-refuses-the-local-config-as-prod", func(t *testing.T) {
+		// The deployed local stack renamed prod-e2e: its config and resources are unchanged
+		// (the cluster's name is set, not derived from the stack's), so the preview is a no-op
+		// with every value known, but the pack now holds it to the production rules, and
+		// local's unprotected data (mysql.protect, nfs.protect, analytics.protect false)
+		// breaks the mandatory protected-state. A fresh prod-* stack would not do: a first
+		// preview on this cluster fails before any policy runs (the kubernetes provider's dry
+		// run refuses the NFS PersistentVolume whose server, a ClusterIP, is not known yet).
+		const prodName = "prod-e2e"
+		renameStack(t, ctx, stack.Workspace(), stack.Name(), prodName)
+		defer renameStack(t, ctx, stack.Workspace(), prodName, stack.Name())
+		prod, err := auto.SelectStack(ctx, prodName, stack.Workspace())
+		require.NoError(t, err)
+		ch, report := policyEvents()
+		_, err = prod.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.PolicyPacks(policyPack(t, root)), optpreview.EventStreams(ch))
+		r := report()
+		r.print()
+		require.Error(t, err, "a mandatory violation fails the preview")
+		assert.Equal(t, []string{"protected-state"}, r.failed)
+		assert.Len(t, r.passed, len(rules.Rules), "every other rule and cannot-judge passed")
+		// The mock runner, over the same program and config, finds exactly what the pack
+		// found in the real engine's resources: one rule set, two runners.
+		g, err := harness.Run(stacks.Program, "local", harness.Options{})
+		require.NoError(t, err)
+		var want []string
+		for _, f := range policy.Check(g, policy.Env{Production: true}) {
+			want = append(want, "mandatory "+f.String())
+		}
+		sort.Strings(want)
+		assert.Contains(t, want, "mandatory protected-state: kubernetes:apps/v1:StatefulSet apim-mysql: holds data but is not protected")
+		assert.Equal(t, want, r.findings)
 	})
 
 	step(t, "3-image-change-rolls-without-downtime", func(t *testing.T) {
@@ -118,6 +181,8 @@ func TestLocalStackLifecycle(t *testing.T) {
 		outs, err := stack.Outputs(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, generatedAdmin, outs["adminPassword"].Value, "a generated secret is never regenerated")
+		_, files := keystoreSecret(t, k)
+		assert.Equal(t, generatedCA, files[keystores.KeyTrustedCerts], "nor are the keys: tokens signed before stay valid")
 		mine := "my-own-Admin-pw-12"
 		require.NoError(t, stack.SetConfig(ctx, "apimAdminPassword", auto.ConfigValue{Value: mine, Secret: true}))
 		res, err := stack.Up(ctx, optup.SuppressProgress())
@@ -131,23 +196,68 @@ func TestLocalStackLifecycle(t *testing.T) {
 	})
 
 	step(t, "5-config-change-rolls-pods", func(t *testing.T) {
-		before := deployment(t, k, "apim-cp")
+		before, cpBefore := deployment(t, k, "apim-gw"), statefulSet(t, k, "apim-cp")
 		sum := func(o object) any { return o.path("spec", "template", "metadata", "annotations", "checksum/config") }
 		require.NoError(t, stack.SetConfigWithOptions(ctx, "apim.domain",
 			auto.ConfigValue{Value: "changed.localtest.me"}, &auto.ConfigOptions{Path: true}))
-		trace := watchRollout(t, k, "apim-cp", func() {
+		trace := watchRollout(t, k, "apim-gw", func() {
 			_, err := stack.Up(ctx, optup.SuppressProgress())
 			require.NoError(t, err)
 		})
 		trace.print()
 		trace.assertAlwaysAvailable(t)
-		after := deployment(t, k, "apim-cp")
+		after, cpAfter := deployment(t, k, "apim-gw"), statefulSet(t, k, "apim-cp")
 		assert.NotEqual(t, sum(before), sum(after), "the checksum annotation must change with deployment.toml")
 		assert.Greater(t, trace.replicaSets(), 1, "a new ReplicaSet rolled out")
+		// The control plane's nodes rolled too: a new revision, fully updated and ready.
+		assert.NotEqual(t, sum(cpBefore), sum(cpAfter), "the control plane's checksum changes with its nodes' files")
+		assert.NotEqual(t, cpBefore.path("status", "updateRevision"), cpAfter.path("status", "updateRevision"))
+		assert.Equal(t, cpAfter.path("status", "updateRevision"), cpAfter.path("status", "currentRevision"), "every node runs the new revision")
+		assert.EqualValues(t, 1, cpAfter.path("status", "readyReplicas"))
 		var cm object
 		_, err := k.get("/api/v1/namespaces/"+ns+"/configmaps/apim-cp-conf", &cm)
 		require.NoError(t, err)
-		assert.Contains(t, fmt.Sprint(cm.path("data", "deployment.toml")), "am.changed.localtest.me")
+		assert.Contains(t, fmt.Sprint(cm.path("data", "deployment-0.toml")), "am.changed.localtest.me")
+	})
+
+	step(t, "5b-keystores-from-a-users-secret", func(t *testing.T) {
+		files, err := keystores.Generate("corp-pki", []string{"localhost", "apim-cp", "apim-gw"}, time.Now(), 24*time.Hour)
+		require.NoError(t, err)
+		data := map[string]string{}
+		for key, b := range files {
+			data[key] = base64.StdEncoding.EncodeToString(b)
+		}
+		require.NoError(t, k.create("/api/v1/namespaces/"+ns+"/secrets", map[string]any{
+			"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "corp-pki"}, "data": data}))
+		generated, _ := keystoreSecret(t, k)
+		require.NoError(t, stack.SetConfigWithOptions(ctx, "apim.keystores.secretName",
+			auto.ConfigValue{Value: "corp-pki"}, &auto.ConfigOptions{Path: true}))
+		trace := watchRollout(t, k, "apim-gw", func() {
+			_, err := stack.Up(ctx, optup.SuppressProgress())
+			require.NoError(t, err)
+		})
+		trace.assertAlwaysAvailable(t)
+		for _, d := range []string{"apim-cp", "apim-gw"} {
+			assert.Equal(t, "corp-pki", keystoreVolume(t, k, d), "%s mounts the user's Secret", d)
+		}
+		_, found := secretData(t, k, generated)
+		assert.False(t, found, "the generated keys are gone (local does not protect them)")
+		_, err = stack.Preview(ctx, optpreview.ExpectNoChanges())
+		require.NoError(t, err, "and the next preview is clean")
+	})
+
+	step(t, "5c-monitoring-when-opted-in", func(t *testing.T) {
+		for key, value := range map[string]string{"monitoring.prometheusOperator.enabled": "true", "monitoring.verticalPodAutoscalers": "true"} {
+			require.NoError(t, stack.SetConfigWithOptions(ctx, key, auto.ConfigValue{Value: value}, &auto.ConfigOptions{Path: true}))
+		}
+		trace := watchRollout(t, k, "apim-gw", func() {
+			_, err := stack.Up(ctx, optup.SuppressProgress())
+			require.NoError(t, err)
+		})
+		trace.assertAlwaysAvailable(t)
+		assertLocalMonitoringObjects(t, k)
+		_, err := stack.Preview(ctx, optpreview.ExpectNoChanges())
+		require.NoError(t, err, "and the next preview is clean")
 	})
 
 	step(t, "6-destroy-leaves-nothing", func(t *testing.T) {
@@ -167,6 +277,19 @@ func TestLocalStackLifecycle(t *testing.T) {
 		assert.NotContains(t, string(dep.Deployment), "kubernetes:", "no resource may be created")
 		assertNothingLeft(t, k)
 	})
+
+}
+
+// renameStack renames a stack with the CLI, state and config file together. auto's
+// Stack.Rename renames too, but then reads the history under the old name and fails.
+func renameStack(t *testing.T, ctx context.Context, ws auto.Workspace, from, to string) {
+	t.Helper()
+	var env []string
+	for k, v := range ws.GetEnvVars() {
+		env = append(env, k+"="+v)
+	}
+	_, stderr, _, err := ws.PulumiCommand().Run(ctx, ws.WorkDir(), nil, nil, nil, env, "stack", "rename", to, "--stack", from)
+	require.NoError(t, err, "rename %s to %s: %s", from, to, stderr)
 }
 
 // newStack opens the local stack in a temporary workspace with no secret set (the platform
@@ -182,35 +305,52 @@ func newStack(t *testing.T, ctx context.Context, root string) auto.Stack {
 	return stack
 }
 
+func statefulSet(t *testing.T, k *kube, name string) object {
+	return workload(t, k, "statefulsets", name)
+}
+
 func deployment(t *testing.T, k *kube, name string) object {
+	return workload(t, k, "deployments", name)
+}
+
+// workload reads an apps/v1 object of the suite's namespace (kind: its plural resource name).
+func workload(t *testing.T, k *kube, kind, name string) object {
+	return workloadIn(t, k, ns, kind, name)
+}
+
+func workloadIn(t *testing.T, k *kube, namespace, kind, name string) object {
 	t.Helper()
-	var d object
-	found, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d)
+	var o object
+	found, err := k.get("/apis/apps/v1/namespaces/"+namespace+"/"+kind+"/"+name, &o)
 	require.NoError(t, err)
-	require.True(t, found, "deployment %s", name)
-	return d
+	require.True(t, found, "%s %s/%s", kind, namespace, name)
+	return o
 }
 
 // assertObjects checks that the API server holds what the mock tests claim.
-func assertObjects(t *testing.T, k *kube) {
+func assertObjects(t *testing.T, k *kube) { assertObjectsIn(t, k, ns) }
+
+// assertObjectsIn is assertObjects for a Platform whose workloads are in namespace.
+func assertObjectsIn(t *testing.T, k *kube, namespace string) {
 	t.Helper()
 	expect := map[string][]string{
-		"/api/v1/namespaces": {ns, ns + "-nfs"},
-		"/apis/apps/v1/namespaces/" + ns + "/statefulsets":                    {"mysql"},
-		"/apis/apps/v1/namespaces/" + ns + "/deployments":                     {"apim-cp", "apim-gw", "hello"},
-		"/apis/apps/v1/namespaces/" + ns + "-nfs/deployments":                 {"apim-nfs-server"},
-		"/api/v1/namespaces/" + ns + "/services":                              {"apim-cp", "apim-gw", "hello", "mysql"},
-		"/apis/autoscaling/v2/namespaces/" + ns + "/horizontalpodautoscalers": {"apim-gw"},
-		"/apis/policy/v1/namespaces/" + ns + "/poddisruptionbudgets":          {"apim-cp", "apim-gw", "hello"},
-		"/apis/networking.k8s.io/v1/namespaces/" + ns + "/networkpolicies": {"default-deny", "allow-dns",
-			"apim-cp", "apim-gw", "mysql", "hello", "apim-publish-hello"},
-		"/apis/networking.k8s.io/v1/namespaces/" + ns + "-nfs/networkpolicies": {"default-deny", "allow-dns", "apim-nfs-server"},
-		"/api/v1/namespaces/" + ns + "/configmaps":                             {"apim-cp-conf", "apim-gw-conf", "mysql-initdb"},
-		"/api/v1/namespaces/" + ns + "/secrets": {"apim-cp-credentials", "mysql-credentials",
+		"/api/v1/namespaces": {namespace, namespace + "-nfs"},
+		"/apis/apps/v1/namespaces/" + namespace + "/statefulsets":                    {"mysql", "apim-cp"},
+		"/apis/apps/v1/namespaces/" + namespace + "/deployments":                     {"apim-gw", "hello"},
+		"/apis/apps/v1/namespaces/" + namespace + "-nfs/deployments":                 {"apim-nfs-server"},
+		"/api/v1/namespaces/" + namespace + "/services":                              {"apim-cp", "apim-cp-nodes", "apim-gw", "hello", "mysql"},
+		"/apis/autoscaling/v2/namespaces/" + namespace + "/horizontalpodautoscalers": {"apim-gw"},
+		"/apis/policy/v1/namespaces/" + namespace + "/poddisruptionbudgets":          {"apim-cp", "apim-gw", "hello"},
+		"/apis/networking.k8s.io/v1/namespaces/" + namespace + "/networkpolicies": {"default-deny", "allow-dns",
+			"apim-cp", "apim-gw", "mysql", "mysql-backup", "hello", "apim-publish-hello"},
+		"/apis/batch/v1/namespaces/" + namespace + "/cronjobs":                        {"mysql-backup"},
+		"/apis/networking.k8s.io/v1/namespaces/" + namespace + "-nfs/networkpolicies": {"default-deny", "allow-dns", "apim-nfs-server"},
+		"/api/v1/namespaces/" + namespace + "/configmaps":                             {"apim-cp-conf", "apim-gw-conf", "mysql-initdb"},
+		"/api/v1/namespaces/" + namespace + "/secrets": {"apim-cp-credentials", "mysql-credentials",
 			"generated-apim-admin-password", "generated-apim-encryption-key", "generated-mysql-password"},
-		"/api/v1/namespaces/" + ns + "/persistentvolumeclaims":       {"apim-shared"},
-		"/api/v1/persistentvolumes":                                  {"apim-shared-" + ns},
-		"/apis/networking.k8s.io/v1/namespaces/" + ns + "/ingresses": {"apim-ingress-am", "apim-ingress-gw", "apim-ingress-ws"},
+		"/api/v1/namespaces/" + namespace + "/persistentvolumeclaims":       {"apim-shared", "mysql-backup"},
+		"/api/v1/persistentvolumes":                                         {"apim-shared-" + namespace},
+		"/apis/networking.k8s.io/v1/namespaces/" + namespace + "/ingresses": {"apim-ingress-am", "apim-ingress-gw", "apim-ingress-ws"},
 	}
 	for path, names := range expect {
 		var l list
@@ -225,27 +365,77 @@ func assertObjects(t *testing.T, k *kube) {
 		}
 	}
 
-	gw := deployment(t, k, "apim-gw")
+	// Every API Manager pod waits for its database before the server starts.
+	for name, w := range map[string]object{"apim-cp": workloadIn(t, k, namespace, "statefulsets", "apim-cp"), "apim-gw": workloadIn(t, k, namespace, "deployments", "apim-gw")} {
+		var inits []string
+		list, _ := w.path("spec", "template", "spec", "initContainers").([]any)
+		for _, c := range list {
+			inits = append(inits, fmt.Sprint(c.(map[string]any)["name"]))
+		}
+		want := []string{"jdbc-driver", "keystores", "wait-for-database"}
+		if name == "apim-cp" {
+			want = append([]string{"node-config"}, want...)
+		}
+		assert.Equal(t, want, inits, name)
+	}
+	var backup object
+	found, err := k.get("/apis/batch/v1/namespaces/"+namespace+"/cronjobs/mysql-backup", &backup)
+	require.NoError(t, err)
+	require.True(t, found, "the in-cluster MySQL's backup CronJob")
+	assert.Equal(t, "0 */6 * * *", backup.path("spec", "schedule"))
+	assert.Equal(t, "Forbid", backup.path("spec", "concurrencyPolicy"))
+
+	gw := workloadIn(t, k, namespace, "deployments", "apim-gw")
 	assert.Equal(t, "RollingUpdate", gw.path("spec", "strategy", "type"))
 	assert.EqualValues(t, 0, gw.path("spec", "strategy", "rollingUpdate", "maxUnavailable"))
 	assert.EqualValues(t, 1, gw.path("status", "availableReplicas"), "the simulated node made the gateway available")
 	var hpa object
-	_, err := k.get("/apis/autoscaling/v2/namespaces/"+ns+"/horizontalpodautoscalers/apim-gw", &hpa)
+	_, err = k.get("/apis/autoscaling/v2/namespaces/"+namespace+"/horizontalpodautoscalers/apim-gw", &hpa)
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, hpa.path("spec", "maxReplicas"))
 	var pvc object
-	_, err = k.get("/api/v1/namespaces/"+ns+"/persistentvolumeclaims/apim-shared", &pvc)
+	_, err = k.get("/api/v1/namespaces/"+namespace+"/persistentvolumeclaims/apim-shared", &pvc)
 	require.NoError(t, err)
 	assert.Equal(t, "Bound", pvc.path("status", "phase"), "the shared claim bound to the nfs volume")
 	var jobs list
-	_, err = k.get("/apis/batch/v1/namespaces/"+ns+"/jobs?labelSelector=app.kubernetes.io/component%3Dapi-publisher", &jobs)
+	_, err = k.get("/apis/batch/v1/namespaces/"+namespace+"/jobs?labelSelector=app.kubernetes.io/component%3Dapi-publisher", &jobs)
 	require.NoError(t, err)
 	require.Len(t, jobs.Items, 1, "the sample API publisher Job")
 	assert.EqualValues(t, 1, jobs.Items[0].path("status", "succeeded"))
 	var secret object
-	_, err = k.get("/api/v1/namespaces/"+ns+"/secrets/mysql-credentials", &secret)
+	_, err = k.get("/api/v1/namespaces/"+namespace+"/secrets/mysql-credentials", &secret)
 	require.NoError(t, err)
 	assert.NotNil(t, secret.path("data", "password"))
+}
+
+// keystoreSecret finds the generated keystore Secret by its label and decodes it.
+func keystoreSecret(t *testing.T, k *kube) (string, map[string]string) {
+	t.Helper()
+	var l list
+	_, err := k.get("/api/v1/namespaces/"+ns+"/secrets?labelSelector=app.kubernetes.io/component%3Dkeystores", &l)
+	require.NoError(t, err)
+	require.Len(t, l.Items, 1, "one keystore Secret")
+	name := fmt.Sprint(l.Items[0].path("metadata", "name"))
+	data, _ := secretData(t, k, name)
+	return name, data
+}
+
+// keystoreVolume is the Secret a Deployment's pods mount their stores from.
+func keystoreVolume(t *testing.T, k *kube, name string) string {
+	t.Helper()
+	var w object
+	found, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &w)
+	require.NoError(t, err)
+	if !found {
+		w = statefulSet(t, k, name)
+	}
+	vols, _ := w.path("spec", "template", "spec", "volumes").([]any)
+	for _, v := range vols {
+		if o := object(v.(map[string]any)); o.path("name") == "keystores" {
+			return fmt.Sprint(o.path("secret", "secretName"))
+		}
+	}
+	return ""
 }
 
 // secretData reads one key-value map of a Secret in the suite's namespace (values decoded).

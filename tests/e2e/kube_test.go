@@ -3,18 +3,20 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
 )
 
-// kube is a minimal read-only client for the API server the suite started: the token and
+// kube is a minimal client for the API server the suite started: the token and
 // server come from its kubeconfig, and TLS is the server's self-signed certificate.
 type kube struct {
 	server, token string
@@ -73,6 +75,36 @@ func (k *kube) get(path string, out any) (found bool, err error) {
 		return false, fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
 	}
 	return true, json.Unmarshal(body, out)
+}
+
+// create posts an object to a collection path, as a user's kubectl apply would.
+func (k *kube) create(path string, obj any) error {
+	return k.post(path, obj, http.StatusCreated)
+}
+
+// post posts obj to path (which may carry a query) and fails unless the answer's status is
+// one of ok.
+func (k *kube) post(path string, obj any, ok ...int) error {
+	body, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest(http.MethodPost, k.server+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+k.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := k.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if !slices.Contains(ok, resp.StatusCode) {
+		return fmt.Errorf("POST %s: %s: %s", path, resp.Status, out)
+	}
+	return nil
 }
 
 // object is the part of any Kubernetes object the suite reads generically.

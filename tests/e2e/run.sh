@@ -48,8 +48,18 @@ timed() {
   return "$rc"
 }
 
-# The suite compiles while the tools come (in its own process group, stopped on failure).
-setsid go test -tags e2e -c -o "$scratch/e2e.test" ./tests/e2e/ >"$scratch/compile.log" 2>&1 &
+# The suite compiles while the tools come (in its own process group, stopped on failure), and
+# so do this commit's plugins: the component package's provider (examples/yaml, from PATH) and
+# the policy pack, a binary the CLI runs as it is (`--policy-pack <file>`): this CLI, built from
+# source, has no Go language host to build policy/ itself (tests/e2e/policy_test.go).
+plugins="$scratch/plugins"
+export E2E_POLICY_PACK="$plugins/policy/wso2-apim-policy"
+# shellcheck disable=SC2016 # $1 to $3 are the inner shell's arguments
+setsid sh -c '
+  go test -tags e2e -c -o "$1/e2e.test" ./tests/e2e/ &&
+  go build -o "$3" ./policy && cp policy/PulumiPolicy.yaml "$(dirname "$3")/" &&
+  go -C cmd/pulumi-resource-wso2apim build -o "$2/pulumi-resource-wso2apim" .
+' compile "$scratch" "$plugins" "$E2E_POLICY_PACK" >"$scratch/compile.log" 2>&1 &
 compile_pid=$!
 # shellcheck disable=SC2317 # called through timed
 get_tools() {
@@ -67,17 +77,17 @@ timed compile-suite compiled
 compile_pid=
 
 export KUBECONFIG="$E2E_STATE/kubeconfig"
-export PATH="$bin:$PATH"
+export PATH="$plugins:$bin:$PATH"
 export PULUMI_HOME="$scratch/pulumi-home"
 export PULUMI_SKIP_UPDATE_CHECK=true
 pulumi plugin install resource kubernetes "$K8S_PROVIDER_VERSION" --file "$bin/pulumi-resource-kubernetes" >/dev/null
 
 status=0
-(cd tests/e2e && "$scratch/e2e.test" -test.count=1 -test.timeout=40m -test.v -test.run TestLocalStackLifecycle) \
+(cd tests/e2e && "$scratch/e2e.test" -test.count=1 -test.timeout=40m -test.v -test.run 'TestLocalStackLifecycle|TestInitStackAgainstAFileBackend|TestYAMLProgram') \
   >"$scratch/e2e.log" 2>&1 || status=$?
 # The steps, their timings and the rollout traces; everything on failure.
 if [ "$status" = 0 ]; then
-  grep -E '^(E2E STEP|ROLLOUT TRACE|  +[0-9.]+s desired|up:|--- |PASS)' "$scratch/e2e.log"
+  grep -E '^(E2E STEP|ROLLOUT TRACE|  +[0-9.]+s desired|up:|POLICY PACK|  +(mandatory|advisory) |--- |PASS)' "$scratch/e2e.log"
 else
   cat "$scratch/e2e.log"
   echo "e2e failed; control plane logs:" >&2

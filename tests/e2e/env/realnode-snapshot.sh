@@ -5,9 +5,12 @@
 # kinds they make, the root namespace's Kubernetes iptables chains and the sysctls the kubelet
 # sets. realnode-up.sh records it before starting; realnode-down.sh compares after stopping.
 set -uo pipefail
+# Not /usr/libexec/kubernetes (the default FlexVolume directory): the tier points its kubelets
+# and controller manager elsewhere, so what appears there is another run's (the simulated
+# tier's controller manager creates it, maybe while this tier runs), not this tier's to delete.
 paths=(/run/containerd /run/containerd/s /run/netns /var/run/netns /var/lib/cni /var/lib/cni/results
   /var/lib/containerd /var/lib/kubelet /var/log/pods /var/log/containers /opt/containerd /opt/cni
-  /etc/cni /run/runc /run/xtables.lock /usr/libexec/kubernetes /etc/kubernetes /var/lib/kube-proxy)
+  /etc/cni /run/runc /run/xtables.lock /etc/kubernetes /var/lib/kube-proxy)
 for p in "${paths[@]}"; do
   if [ -e "$p" ] || [ -L "$p" ]; then
     echo "path $p"

@@ -7,7 +7,7 @@
 #
 # Each tool comes from the first of:
 #   1. the cache;
-#   2. its official release (dl.k8s.io, the GitHub releases of Pulumi, pulumi-kubernetes and
+#   2. its official release (dl.k8s.io, the GitHub releases of Pulumi, pulumi-yaml, pulumi-kubernetes and
 #      controller-tools' envtest), taken only if it matches the checksum the release publishes
 #      next to it; an archive that does not match is refused and deleted;
 #   3. a build from the Go module proxy at the same version (tests/e2e/tools/<module>); the
@@ -17,7 +17,7 @@
 # E2E_TOOLS_GCFLAGS: -gcflags for the fallback builds (default none: optimised, like the
 # releases); 'all=-N -l' compiles about 30% faster, for slower binaries.
 # With the releases reachable this takes a minute or two; without (this repository's CI
-# machines), the builds take about 50 minutes cold on 2 cores (see README, Test).
+# machines), the builds take about 50 minutes cold on 2 cores (see docs/testing.md).
 #
 # For tests (tests/toolchain): E2E_RELEASE_* replace the release base URLs, and
 # E2E_TOOLS_BUILD replaces `go build`: it is run in the module directory as
@@ -48,6 +48,7 @@ k8s_dl="${E2E_RELEASE_K8S:-https://dl.k8s.io/release}/$KUBE_VERSION/bin/linux/$a
 envtest_dl="${E2E_RELEASE_ENVTEST:-https://github.com/kubernetes-sigs/controller-tools/releases/download}/envtest-$KUBE_VERSION/envtest-$KUBE_VERSION-linux-$arch.tar.gz"
 envtest_index="${E2E_RELEASE_ENVTEST_INDEX:-https://raw.githubusercontent.com/kubernetes-sigs/controller-tools/HEAD/envtest-releases.yaml}"
 pulumi_dl="${E2E_RELEASE_PULUMI:-https://github.com/pulumi/pulumi/releases/download}/$PULUMI_VERSION"
+yaml_dl="${E2E_RELEASE_PULUMI_YAML:-https://github.com/pulumi/pulumi-yaml/releases/download}/$PULUMI_YAML_VERSION"
 provider_dl="${E2E_RELEASE_PULUMI_KUBERNETES:-https://github.com/pulumi/pulumi-kubernetes/releases/download}/$K8S_PROVIDER_VERSION"
 # fakekubelet is ours and small: keyed by its source's hash so an edit rebuilds it.
 fakekubelet_version=$(cat "$tools/kube/fakekubelet/"*.go "$tools/kube/go.sum" | sha256sum | cut -c1-12)
@@ -69,6 +70,7 @@ tool kube-controller-manager "$KUBE_VERSION" "$k8s_dl/kube-controller-manager" "
 tool kubectl "$KUBE_VERSION" "$k8s_dl/kubectl" "{url}.sha256" - kube k8s.io/kubernetes/cmd/kubectl
 tool fakekubelet "$fakekubelet_version" - - - kube ./fakekubelet
 tool pulumi "$PULUMI_VERSION" "$pulumi_dl/pulumi-$PULUMI_VERSION-linux-$pulumi_arch.tar.gz" "$pulumi_dl/pulumi-${PULUMI_VERSION#v}-checksums.txt" pulumi/pulumi pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+tool pulumi-language-yaml "$PULUMI_YAML_VERSION" "$yaml_dl/pulumi-language-yaml-$PULUMI_YAML_VERSION-linux-$arch.tar.gz" "$yaml_dl/pulumi-yaml-${PULUMI_YAML_VERSION#v}-checksums.txt" pulumi-language-yaml pulumi-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
 tool pulumi-resource-kubernetes "$K8S_PROVIDER_VERSION" "$provider_dl/pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION-linux-$arch.tar.gz" "$provider_dl/pulumi-kubernetes_${K8S_PROVIDER_VERSION#v}_checksums.txt" pulumi-resource-kubernetes kubernetes-provider .
 
 # --- The real-pods tier's tools (tests/e2e/realpods; E2E_REALPODS_TOOLS in lib.sh) ----------
@@ -92,6 +94,7 @@ module_ldflags() {
         "-X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION"
       ;;
     pulumi) echo "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" ;;
+    pulumi-yaml) echo "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$PULUMI_YAML_VERSION" ;;
     kubernetes-provider) echo "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION" ;;
     metrics-server) echo "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION" ;; # real-pods tier
   esac
@@ -100,6 +103,7 @@ module_pins() {
   case $1 in
     kube) echo "k8s.io/kubernetes $KUBE_VERSION go.etcd.io/etcd/server/v3 $ETCD_VERSION" ;;
     pulumi) echo "github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION" ;;
+    pulumi-yaml) echo "github.com/pulumi/pulumi-yaml $PULUMI_YAML_VERSION" ;;
     kubernetes-provider) echo "github.com/pulumi/pulumi-kubernetes/provider/v4 $K8S_PROVIDER_MODULE" ;;
     metrics-server) echo "sigs.k8s.io/metrics-server $METRICS_SERVER_VERSION" ;; # real-pods tier
   esac

@@ -48,6 +48,8 @@ const (
 	// replicas), max 3, the product's CPU target, a short scale-down window.
 	hpaMin, hpaMax  = 2, 3
 	scaleDownWindow = 20
+	// The control plane runs highly available, as prod does: two replicas (apim.replicas).
+	cpReplicas = 2
 	// The stand-in's start-up: ports open after apimStartDelay, ready after apimReadyDelay
 	// more, as a (much faster) API Manager would.
 	apimStartDelay = "5s"
@@ -56,20 +58,29 @@ const (
 
 // env is what run.sh and realnode-up.sh tell the test.
 type env struct {
-	kubeconfig, nodeIP, containerd, work, timings string
+	// hubIP is the control plane's address on the nodes' bridge, where this test serves the
+	// pods' DNS and the JDBC driver; state is realnode-up.sh's state directory, scripts the
+	// directory of realnode-node.sh, bin the tools.
+	kubeconfig, hubIP, state, scripts, bin, work, timings string
+	cluster                                               cluster
 }
 
 func loadEnv(t *testing.T) env {
 	e := env{
 		kubeconfig: os.Getenv("KUBECONFIG"),
-		nodeIP:     os.Getenv("REALNODE_NODE_IP"),
-		containerd: os.Getenv("REALNODE_CONTAINERD_ADDRESS"),
+		hubIP:      os.Getenv("REALNODE_HUB_IP"),
+		state:      os.Getenv("REALNODE_STATE"),
+		scripts:    os.Getenv("REALNODE_SCRIPTS"),
+		bin:        os.Getenv("E2E_BIN"),
 		work:       os.Getenv("REALPODS_WORK"),
 		timings:    os.Getenv("E2E_TIMINGS"),
 	}
-	if e.kubeconfig == "" || e.nodeIP == "" || e.containerd == "" || e.work == "" {
-		t.Skip("the real-pods tier runs through tests/e2e/realpods/run.sh (make e2e-realpods), which starts the node")
+	if e.kubeconfig == "" || e.hubIP == "" || e.state == "" || e.scripts == "" || e.bin == "" || e.work == "" {
+		t.Skip("the real-pods tier runs through tests/e2e/realpods/run.sh (make e2e-realpods), which starts the nodes")
 	}
+	c, err := loadCluster(e.state)
+	require.NoError(t, err)
+	e.cluster = c
 	return e
 }
 
@@ -128,7 +139,7 @@ func TestRealPods(t *testing.T) {
 
 	// The pods' DNS (the kubelet's clusterDNS) and the JDBC driver download: both served by
 	// this process on the node address.
-	dns, err := startClusterDNS(k, net.JoinHostPort(e.nodeIP, "53"))
+	dns, err := startClusterDNS(k, net.JoinHostPort(e.hubIP, "53"))
 	require.NoError(t, err)
 	defer dns.Close()
 	jarURL, jarSum := serveJar(t, e)
@@ -147,20 +158,54 @@ func TestRealPods(t *testing.T) {
 		require.NoError(t, stack.SetConfigWithOptions(ctx, key, auto.ConfigValue{Value: value}, &auto.ConfigOptions{Path: true}))
 	}
 
+	// The API's traffic carries an access token from the control plane, issued once here: every
+	// later load, through every rollout and fault, uses this already-issued token.
+	var auth http.Header
 	step(t, e, "2-up-real-pods", true, func(t *testing.T) map[string]any {
 		up(t)
 		waitAvailable(t, k, "apim-gw", hpaMin, 3*time.Minute)
 		assertRealPods(t, k, e)
-		body := get(t, "http://"+clusterIP(t, k, "apim-gw")+":8280"+helloPath)
+		auth = http.Header{"Authorization": {"Bearer " + issueToken(t, "https://"+clusterIP(t, k, "apim-cp")+":9443/oauth2/token")}}
+		gw := "http://" + clusterIP(t, k, "apim-gw") + ":8280" + helloPath
+		body := getWith(t, gw, auth)
 		assert.Contains(t, body, hello, "the API through the gateway stand-in's Service reaches the backend")
-		return nil
+		// The gateway checks the token itself: none, or one it did not issue, is refused.
+		for _, h := range []string{"", "Bearer eyJhbGciOiJFUzI1NiJ9.eyJleHAiOjk5OTk5OTk5OTl9.c2lnbmF0dXJl"} {
+			req, _ := http.NewRequest(http.MethodGet, gw, nil)
+			if h != "" {
+				req.Header.Set("Authorization", h)
+			}
+			assert.Equal(t, http.StatusUnauthorized, status(req), "the gateway must refuse Authorization %q", h)
+		}
+		// The product spreads every replicated workload over nodes and zones (anti-affinity, or
+		// topology spread): on a fresh cluster each of the two zones gets one replica of each.
+		gatewayWL.waitFull(t, k, 3*time.Minute)
+		backendWL.waitFull(t, k, 3*time.Minute)
+		place := placementFields(k, e.cluster)
+		for _, w := range []workload{gatewayWL, backendWL} {
+			m := w.placement(k)
+			for _, n := range e.cluster.nodes {
+				assert.Equal(t, 1, m[n.name], "the %s's two replicas must be spread over the zones: %s", w.title, e.cluster.describe(m))
+			}
+		}
+		// Pods on one node reach a Service whose endpoints are on the other: the gateway's
+		// requests to the backend's Service cross between the nodes (pod networking and every
+		// node's kube-proxy).
+		cross, total := crossNodeHops(t, k, gw, auth)
+		fmt.Printf("CROSS-NODE: %d of %d requests went from a gateway pod on one node to a backend pod on the other\n", cross, total)
+		assert.Positive(t, cross, "no request crossed from a gateway on one node to a backend on the other")
+		return map[string]any{"placement": place, "cross_node_requests": cross, "requests": total}
+	})
+
+	step(t, e, "2b-restore-drill", false, func(t *testing.T) map[string]any {
+		return restoreDrill(t, e, k, root)
 	})
 
 	gatewayURL := "http://" + clusterIP(t, k, "apim-gw") + ":8280" + helloPath
 
 	step(t, e, "3-gateway-rollout-under-load", false, func(t *testing.T) map[string]any {
 		waitAvailable(t, k, "apim-gw", hpaMin, 2*time.Minute)
-		v, extra := underLoad(t, k, "apim-gw", "apim-gw", gatewayURL, func() {
+		v, extra := underLoad(t, k, "apim-gw", "apim-gw", gatewayURL, auth, func() {
 			setConfig(t, "gateway.image", images.Ref("apim", "v2"))
 			up(t)
 		})
@@ -174,7 +219,7 @@ func TestRealPods(t *testing.T) {
 	})
 
 	step(t, e, "4-backend-rollout-under-load", false, func(t *testing.T) map[string]any {
-		v, extra := underLoad(t, k, "hello", "hello", gatewayURL, func() {
+		v, extra := underLoad(t, k, "hello", "hello", gatewayURL, auth, func() {
 			setConfig(t, "backend.image", images.Ref("backend", "v2"))
 			up(t)
 		})
@@ -190,24 +235,39 @@ func TestRealPods(t *testing.T) {
 	step(t, e, "5-control-plane-rollout", false, func(t *testing.T) map[string]any {
 		cpURL := "https://" + clusterIP(t, k, "apim-cp") + ":9443/services/Version"
 		var minReady, maxPods int
-		v, extra := underLoadTracked(t, k, "apim-cp", "apim-cp", cpURL, "WSO2 API Manager", func() {
+		v, extra := underLoadTracked(t, k, "apim-cp", "apim-cp", loadSpec{url: cpURL, expect: "WSO2 API Manager"}, func() {
 			setConfig(t, "apim.image", images.Ref("apim", "v2"))
 			up(t)
 		}, func(tr *tracker) { minReady, maxPods = tr.minReadyEndpoints() })
 		assertImage(t, k, "apim-cp", images.Ref("apim", "v2"))
 		fmt.Printf("CONTROL PLANE ROLLOUT UNDER LOAD: %s; fewest ready endpoints %d, most pods %d\n", v, minReady, maxPods)
-		// The README's claim: one replica that rolls by surge (a second pod is started and
-		// must be ready before the first is taken away), so the Service never goes empty.
+		// docs/operate.md's claim: the control plane's replicas roll one at a time (a StatefulSet
+		// replaces the next only when the new one is ready), so the Service never goes empty,
+		// and never runs more pods than its replicas.
 		assert.GreaterOrEqual(t, minReady, 1, "the control plane's Service had no ready endpoint during its rollout")
-		assert.LessOrEqual(t, maxPods, 2, "one replica plus a surge of one")
+		assert.LessOrEqual(t, maxPods, cpReplicas, "a StatefulSet does not surge")
 		assert.True(t, v.acceptable(), "the control plane's rollout must not fail requests: %s", v)
 		extra["min_ready_endpoints"], extra["max_pods"] = minReady, maxPods
 		return extra
 	})
 
 	step(t, e, "6-hpa-scale-out-and-in", false, func(t *testing.T) map[string]any {
-		return measureHPA(t, e, k, gatewayURL)
+		return measureHPA(t, e, k, gatewayURL, auth)
 	})
+
+	// The fault tests (faults_test.go), before the negative control below takes the gateway's
+	// preStop hook away.
+	f := &faults{e: e, k: k, c: e.cluster, root: root, up: up, set: setConfig,
+		gateway: loadSpec{url: gatewayURL, expect: hello, header: auth, keepAlive: keepAliveConns}}
+	step(t, e, "fault-gateway-sigkill", false, f.gatewayKill)
+	step(t, e, "fault-gateway-sigkill-negative-control", false, f.gatewayKillNegative)
+	step(t, e, "fault-control-plane-sigkill", false, f.controlPlaneKill)
+	step(t, e, "fault-control-plane-sigkill-negative-control", false, f.controlPlaneKillNegative)
+	step(t, e, "fault-setup-slow-gateway-start", true, f.slowGateway)
+	step(t, e, "fault-node-drain", false, f.nodeDrain)
+	step(t, e, "fault-node-drain-negative-control", false, f.nodeDrainNegative)
+	step(t, e, "fault-zone-loss", false, f.zoneLoss)
+	step(t, e, "fault-zone-loss-negative-control", false, f.zoneLossNegative)
 
 	step(t, e, "7-negative-control-without-prestop", false, func(t *testing.T) map[string]any {
 		waitReplicas(t, k, "apim-gw", hpaMin, 5*time.Minute)
@@ -221,7 +281,7 @@ func TestRealPods(t *testing.T) {
 		// ...then roll those three times (six pods go away; two rollouts lost as few as 2
 		// requests here): SIGTERM now reaches a pod the Service still sends new connections
 		// to until kube-proxy has caught up.
-		v, extra := underLoad(t, k, "apim-gw", "apim-gw", gatewayURL, func() {
+		v, extra := underLoad(t, k, "apim-gw", "apim-gw", gatewayURL, auth, func() {
 			for _, tag := range []string{"v3", "v1", "v2"} {
 				require.NoError(t, k.jsonPatch(dep, map[string]any{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": images.Ref("apim", tag)}))
 				waitRolledOut(t, k, "apim-gw", 5*time.Minute)
@@ -244,17 +304,29 @@ func TestRealPods(t *testing.T) {
 
 // buildImages compiles the stand-in and imports every image into the node's containerd.
 func buildImages(t *testing.T, e env, root string) {
+	importImages(t, e, root, images.Spec{
+		APIMVersions:    []string{"v1", "v2", "v3"},
+		APIMArgs:        []string{"-start-delay=" + apimStartDelay, "-ready-delay=" + apimReadyDelay},
+		BackendVersions: []string{"v1", "v2"},
+	})
+}
+
+// importImages builds the images of spec (with the stand-in and busybox filled in) and
+// imports them into every node's containerd.
+func importImages(t *testing.T, e env, root string, spec images.Spec) {
 	dir := filepath.Join(e.work, "images")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	// run.sh compiles the stand-in before entering the namespace; run by hand, build it here.
 	standin := os.Getenv("REALPODS_STANDIN")
 	if standin == "" {
 		standin = filepath.Join(dir, "standin")
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", standin, "./tests/e2e/realpods/standin")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOPROXY=off")
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "go build standin: %s", out)
+		if _, err := os.Stat(standin); err != nil {
+			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", standin, "./tests/e2e/realpods/standin")
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOPROXY=off")
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "go build standin: %s", out)
+		}
 	}
 
 	busybox, err := exec.LookPath("busybox")
@@ -266,26 +338,28 @@ func buildImages(t *testing.T, e env, root string) {
 	}
 	f.Close()
 
+	// Debian's root filesystem under the MySQL and API Manager stand-ins: run.sh builds it
+	// (mmdebstrap) before entering the nodes' namespaces, which have no route to apt's sources.
+	base := os.Getenv("REALPODS_BASE_LAYER")
+	require.NotEmpty(t, base, "REALPODS_BASE_LAYER: the root filesystem tarball of rootfs.MariaDB (go run ./tests/e2e/rootfs/cmd/rootfs DIR)")
+	spec.Standin, spec.Busybox, spec.Base = standin, busybox, base
 	tarball := filepath.Join(dir, "images.tar")
-	require.NoError(t, images.Write(images.Spec{
-		Standin: standin, Busybox: busybox,
-		APIMVersions:    []string{"v1", "v2", "v3"},
-		APIMArgs:        []string{"-start-delay=" + apimStartDelay, "-ready-delay=" + apimReadyDelay},
-		BackendVersions: []string{"v1", "v2"},
-	}, tarball))
-	out, err := exec.Command("ctr", "--address", e.containerd, "--namespace", "k8s.io", "images", "import", tarball).CombinedOutput()
-	require.NoError(t, err, "ctr images import: %s", out)
-	fmt.Print(string(out))
+	require.NoError(t, images.Write(spec, tarball))
+	for _, n := range e.cluster.nodes {
+		out, err := exec.Command("ctr", "--address", n.containerd, "--namespace", "k8s.io", "images", "import", tarball).CombinedOutput()
+		require.NoError(t, err, "ctr images import on %s: %s", n.name, out)
+		fmt.Printf("%s: %s", n.name, out)
+	}
 }
 
 // serveJar serves a stand-in JDBC driver on the node address for the init container, which
-// downloads it with wget and checks its sha256 as it would Maven Central's jar.
+// downloads it with the image's curl and checks its sha256 as it would Maven Central's jar.
 func serveJar(t *testing.T, e env) (string, string) {
 	jar := make([]byte, 64<<10)
 	_, err := rand.Read(jar)
 	require.NoError(t, err)
 	sum := sha256.Sum256(jar)
-	ln, err := net.Listen("tcp", net.JoinHostPort(e.nodeIP, "0"))
+	ln, err := net.Listen("tcp", net.JoinHostPort(e.hubIP, "0"))
 	require.NoError(t, err)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/mysql-connector-j-9.1.0.jar" {
@@ -300,8 +374,10 @@ func serveJar(t *testing.T, e env) (string, string) {
 }
 
 // createStorage makes what a cluster's storage would provide: a ReadWriteMany class and
-// volume for the shared claim (nfs.backend storage-class), and a volume for MySQL's claim.
-// hostPath volumes under the tier's work directory: one node, so that is shared storage.
+// volume for the shared claim (nfs.backend storage-class), and volumes for MySQL's data and
+// backup claims. hostPath volumes under the tier's work directory (every node is a namespace
+// on this machine's one disk, so that is shared storage), each bound ahead to its claim: MySQL's two claims ask alike (the cluster's default
+// class, which this cluster lacks), and the first to bind would take whichever volume.
 func createStorage(t *testing.T, k *kube, e env) {
 	require.NoError(t, k.create("/apis/storage.k8s.io/v1/storageclasses", map[string]any{
 		"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
@@ -309,30 +385,43 @@ func createStorage(t *testing.T, k *kube, e env) {
 		"provisioner":       "kubernetes.io/no-provisioner",
 		"volumeBindingMode": "Immediate",
 	}))
-	pv := func(name, class, mode, size string) map[string]any {
-		return map[string]any{
+	for _, v := range storage {
+		dir := filepath.Join(e.work, "volumes", v.name)
+		require.NoError(t, os.MkdirAll(dir, 0o750))
+		// A hostPath volume takes no fsGroup: the directory is made for the pod's user, as a
+		// provisioner's would be writable by it.
+		require.NoError(t, os.Chown(dir, v.uid, v.uid))
+		require.NoError(t, k.create("/api/v1/persistentvolumes", map[string]any{
 			"apiVersion": "v1", "kind": "PersistentVolume",
-			"metadata": map[string]any{"name": name},
+			"metadata": map[string]any{"name": v.name},
 			"spec": map[string]any{
-				"capacity":                      map[string]any{"storage": size},
-				"accessModes":                   []string{mode},
-				"storageClassName":              class,
+				"capacity":                      map[string]any{"storage": v.size},
+				"accessModes":                   []string{v.mode},
+				"storageClassName":              v.class,
 				"persistentVolumeReclaimPolicy": "Retain",
-				"hostPath":                      map[string]any{"path": filepath.Join(e.work, "volumes", name), "type": "DirectoryOrCreate"},
+				"claimRef":                      map[string]any{"namespace": ns, "name": v.claim},
+				"hostPath":                      map[string]any{"path": dir, "type": "Directory"},
 			},
-		}
+		}))
 	}
-	require.NoError(t, k.create("/api/v1/persistentvolumes", pv("realpods-shared", sharedClass, "ReadWriteMany", "1Gi")))
-	// No class: binds MySQL's claim, which asks for the cluster's default class, and this
-	// cluster has none.
-	require.NoError(t, k.create("/api/v1/persistentvolumes", pv("realpods-mysql", "", "ReadWriteOnce", "5Gi")))
+}
+
+// storage are the tier's volumes and the claims they are bound to.
+var storage = []struct {
+	name, claim, class, mode, size string
+	uid                            int
+}{
+	{"realpods-shared", "apim-shared", sharedClass, "ReadWriteMany", "1Gi", 10001},
+	// The official MySQL image's user, which the product's StatefulSet and backup Job run as.
+	{"realpods-mysql", "data-mysql-0", "", "ReadWriteOnce", "5Gi", 999},
+	{"realpods-mysql-backup", "mysql-backup", "", "ReadWriteOnce", "1Gi", 999},
 }
 
 func deleteStorage(t *testing.T, k *kube) {
-	for _, p := range []string{"/api/v1/persistentvolumes/realpods-shared", "/api/v1/persistentvolumes/realpods-mysql",
-		"/apis/storage.k8s.io/v1/storageclasses/" + sharedClass} {
-		assert.NoError(t, k.delete(p))
+	for _, v := range storage {
+		assert.NoError(t, k.delete("/api/v1/persistentvolumes/"+v.name))
 	}
+	assert.NoError(t, k.delete("/apis/storage.k8s.io/v1/storageclasses/"+sharedClass))
 }
 
 // openStack opens the local stack (Pulumi.local.yaml) and shapes it for this tier through the
@@ -348,12 +437,12 @@ func openStack(t *testing.T, ctx context.Context, root string, e env, jarURL, ja
 	})
 	cfg := auto.ConfigMap{
 		"apim.image":                            {Value: images.Ref("apim", "v1")},
+		"apim.replicas":                         {Value: fmt.Sprint(cpReplicas)},
 		"apim.serverHome":                       {Value: images.ServerHome},
 		"apim.resources.requests.cpu":           {Value: "50m"},
 		"apim.resources.requests.memory":        {Value: "64Mi"},
 		"apim.jdbcDriver.url":                   {Value: jarURL},
 		"apim.jdbcDriver.sha256":                {Value: jarSum},
-		"apim.jdbcDriver.image":                 {Value: images.Ref("busybox", "1")},
 		"gateway.image":                         {Value: images.Ref("apim", "v1")},
 		"gateway.serverHome":                    {Value: images.ServerHome},
 		"gateway.resources.requests.cpu":        {Value: "100m"},
@@ -375,16 +464,17 @@ func openStack(t *testing.T, ctx context.Context, root string, e env, jarURL, ja
 	return stack
 }
 
-// underLoad runs change while rps requests per second go to target, tracking the pods of
-// workload name behind Service svc, and judges the failures.
-func underLoad(t *testing.T, k *kube, name, svc, target string, change func()) (verdict, map[string]any) {
-	return underLoadTracked(t, k, name, svc, target, hello, change, nil)
+// underLoad runs change while rps requests per second (each on a new connection, with
+// header) go to target, tracking the pods of workload name behind Service svc, and judges the
+// failures.
+func underLoad(t *testing.T, k *kube, name, svc, target string, header http.Header, change func()) (verdict, map[string]any) {
+	return underLoadTracked(t, k, name, svc, loadSpec{url: target, expect: hello, header: header}, change, nil)
 }
 
-func underLoadTracked(t *testing.T, k *kube, name, svc, target, expect string, change func(), inspect func(*tracker)) (verdict, map[string]any) {
+func underLoadTracked(t *testing.T, k *kube, name, svc string, spec loadSpec, change func(), inspect func(*tracker)) (verdict, map[string]any) {
 	t.Helper()
 	tr := track(k, ns, name, svc)
-	l := startLoad(target, rps, expect, nil)
+	l := startLoadSpec(spec, rps)
 	time.Sleep(3 * time.Second)
 	start := time.Now()
 	change()
@@ -408,16 +498,14 @@ func underLoadTracked(t *testing.T, k *kube, name, svc, target, expect string, c
 	}
 	assert.Greater(t, tr.terminated(), 0, "no %s pod went away: nothing was rolled", name)
 	assert.GreaterOrEqual(t, v.rps, float64(rps)*0.8, "the load fell short of %d requests/s", rps)
-	return v, map[string]any{
-		"seconds": rollout.Seconds(), "failed_requests": v.failed, "counted_failures": v.counted,
-		"unrelated_timeouts": v.unrelatedTimeouts, "total_requests": v.total, "requests_per_second": float64(int(v.rps*10)) / 10,
-		"pods_replaced": tr.terminated(), "failures_by_kind": v.byKind,
-	}
+	out := v.fields()
+	out["seconds"], out["pods_replaced"] = rollout.Seconds(), tr.terminated()
+	return v, out
 }
 
 // measureHPA loads the gateway stand-in with CPU work above the target and times the HPA's
 // scale-out from min to min+1, then its scale-in after the load stops.
-func measureHPA(t *testing.T, e env, k *kube, gatewayURL string) map[string]any {
+func measureHPA(t *testing.T, e env, k *kube, gatewayURL string, auth http.Header) map[string]any {
 	hpaPath := "/apis/autoscaling/v2/namespaces/" + ns + "/horizontalpodautoscalers/apim-gw"
 	waitReplicas(t, k, "apim-gw", hpaMin, 3*time.Minute)
 	waitAvailable(t, k, "apim-gw", hpaMin, 3*time.Minute)
@@ -435,7 +523,7 @@ func measureHPA(t *testing.T, e env, k *kube, gatewayURL string) map[string]any 
 
 	// 20 requests/s, each burning 15 ms of CPU in the gateway: about 300m over two pods that
 	// request 100m each, i.e. 150% against a 70% target.
-	hdr := http.Header{"X-Standin-Burn": []string{"15ms"}}
+	hdr := http.Header{"X-Standin-Burn": []string{"15ms"}, "Authorization": auth["Authorization"]}
 	l := startLoad(gatewayURL, 20, hello, hdr)
 	start := time.Now()
 	var decided, out time.Duration
@@ -534,28 +622,40 @@ func assertRealPods(t *testing.T, k *kube, e env) {
 	var sts object
 	_, err = k.get("/apis/apps/v1/namespaces/"+ns+"/statefulsets/mysql", &sts)
 	require.NoError(t, err)
-	assert.EqualValues(t, 1, sts.num("status", "readyReplicas"), "MySQL's stand-in passes the mysqladmin exec probe")
+	assert.EqualValues(t, 1, sts.num("status", "readyReplicas"), "MySQL (MariaDB) passes the mysqladmin exec probe")
+}
+
+// workloadPath is the API path of a workload: the control plane is a StatefulSet, the others
+// Deployments. Both report replicas, updatedReplicas and availableReplicas.
+func workloadPath(name string) string {
+	kind := "deployments"
+	if name == "apim-cp" {
+		kind = "statefulsets"
+	}
+	return "/apis/apps/v1/namespaces/" + ns + "/" + kind + "/" + name
 }
 
 func assertImage(t *testing.T, k *kube, name, image string) {
 	var d object
-	_, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d)
+	_, err := k.get(workloadPath(name), &d)
 	require.NoError(t, err)
 	cs := asList(d.path("spec", "template", "spec", "containers"))
 	require.NotEmpty(t, cs)
 	assert.Equal(t, image, cs[0].str("image"))
 }
 
-// assertNoPods: after destroy the namespace is gone and containerd runs no container.
+// assertNoPods: after destroy the namespace is gone and no node's containerd runs a container.
 func assertNoPods(t *testing.T, k *kube, e env) {
 	require.Eventually(t, func() bool {
 		found, err := k.get("/api/v1/namespaces/"+ns, &object{})
 		return err == nil && !found
 	}, 3*time.Minute, time.Second, "namespace %s still exists after destroy", ns)
-	require.Eventually(t, func() bool {
-		out, err := exec.Command("ctr", "--address", e.containerd, "--namespace", "k8s.io", "tasks", "ls", "-q").Output()
-		return err == nil && strings.TrimSpace(string(out)) == ""
-	}, 2*time.Minute, time.Second, "containers still running after destroy")
+	for _, n := range e.cluster.nodes {
+		require.Eventually(t, func() bool {
+			out, err := exec.Command("ctr", "--address", n.containerd, "--namespace", "k8s.io", "tasks", "ls", "-q").Output()
+			return err == nil && strings.TrimSpace(string(out)) == ""
+		}, 2*time.Minute, time.Second, "containers still running on %s after destroy", n.name)
+	}
 }
 
 func clusterIP(t *testing.T, k *kube, svc string) string {
@@ -567,11 +667,21 @@ func clusterIP(t *testing.T, k *kube, svc string) string {
 	return ip
 }
 
-func get(t *testing.T, u string) string {
+// getWith GETs u with header until it answers 200 (up to a minute) and returns the body.
+func getWith(t *testing.T, u string, header http.Header) string {
 	c := &http.Client{Timeout: 5 * time.Second}
 	var body string
 	require.Eventually(t, func() bool {
-		resp, err := c.Get(u)
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		// Each request on a new connection from the gateway to the backend's Service: the
+		// gateway's keep-alive connections would otherwise pin every request to the backend pod
+		// each gateway pod happened to dial first, and with one pod per node that is the same
+		// node for both gateways one time in four.
+		req.Header.Set("X-Standin-New-Connection", "1")
+		resp, err := c.Do(req)
 		if err != nil {
 			return false
 		}
@@ -583,9 +693,65 @@ func get(t *testing.T, u string) string {
 	return body
 }
 
+// crossNodeHops sends requests through the gateway and counts those whose gateway pod and
+// backend pod (the two X-Standin-Pod headers of the answer) ran on different nodes.
+func crossNodeHops(t *testing.T, k *kube, u string, header http.Header) (cross, total int) {
+	t.Helper()
+	nodeOf := map[string]string{}
+	var all list
+	_, err := k.get("/api/v1/namespaces/"+ns+"/pods", &all)
+	require.NoError(t, err)
+	for _, p := range all.Items {
+		nodeOf[p.str("metadata", "name")] = p.str("spec", "nodeName")
+	}
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	other := map[string]int{}
+	defer func() {
+		if len(other) > 0 {
+			fmt.Printf("  requests that could not be placed: %v\n", other)
+		}
+	}()
+	for i := 0; i < 60; i++ {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			other[err.Error()]++
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		pods := resp.Header.Values("X-Standin-Pod")
+		if resp.StatusCode != http.StatusOK || len(pods) != 2 {
+			other[fmt.Sprintf("%s, X-Standin-Pod %v", resp.Status, pods)]++
+			continue
+		}
+		total++
+		if a, b := nodeOf[pods[0]], nodeOf[pods[1]]; a != "" && b != "" && a != b {
+			cross++
+		}
+	}
+	return cross, total
+}
+
+// placementFields is where every replicated workload's pods serve, by node.
+func placementFields(k *kube, c cluster) map[string]any {
+	out := map[string]any{}
+	fmt.Print("PLACEMENT after the first up:")
+	for _, w := range []workload{gatewayWL, backendWL, controlPlaneWL} {
+		m := w.placement(k)
+		fmt.Printf(" %s [%s];", w.title, c.describe(m))
+		out[strings.ReplaceAll(w.title, " ", "_")] = m
+	}
+	fmt.Println()
+	return out
+}
+
 func available(k *kube, name string) int64 {
 	var d object
-	if _, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d); err != nil {
+	if _, err := k.get(workloadPath(name), &d); err != nil {
 		return 0
 	}
 	return d.num("status", "availableReplicas")
@@ -601,7 +767,7 @@ func waitReplicas(t *testing.T, k *kube, name string, n int64, timeout time.Dura
 	t.Helper()
 	require.Eventually(t, func() bool {
 		var d object
-		_, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d)
+		_, err := k.get(workloadPath(name), &d)
 		return err == nil && d.num("spec", "replicas") == n
 	}, timeout, time.Second, "deployment %s never came back to %d replicas", name, n)
 }
@@ -612,7 +778,7 @@ func waitRolledOut(t *testing.T, k *kube, name string, timeout time.Duration) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		var d object
-		if _, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d); err != nil {
+		if _, err := k.get(workloadPath(name), &d); err != nil {
 			return false
 		}
 		want := d.num("spec", "replicas")
@@ -628,7 +794,7 @@ func waitOnlyCurrentPods(t *testing.T, k *kube, name string, timeout time.Durati
 	t.Helper()
 	require.Eventually(t, func() bool {
 		var d object
-		if _, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &d); err != nil {
+		if _, err := k.get(workloadPath(name), &d); err != nil {
 			return false
 		}
 		cs := asList(d.path("spec", "template", "spec", "containers"))

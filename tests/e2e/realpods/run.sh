@@ -9,7 +9,9 @@
 #
 # Step timings and measurements go to the log and, one JSON object per line (suite
 # "realpods"), to the file named by E2E_TIMINGS (default: a file in the scratch directory),
-# kept as $cache/timings/<UTC time>-realpods.jsonl.
+# kept as $cache/timings/<UTC time>-realpods.jsonl, with the test's whole log beside it
+# (<UTC time>-realpods.log). With E2E_ARTIFACTS_DIR set (.ci/run sets it), both are copied
+# there too, with the nodes' logs when the run failed.
 # shellcheck source-path=SCRIPTDIR/../../..
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -18,7 +20,10 @@ env_dir=tests/e2e/env
 . tests/e2e/env/lib.sh
 # Debian's container runtime, CNI plugins, iptables and conntrack for kube-proxy, nsenter, and a
 # static busybox for the images' shell (checked again by the test: it must be static).
-ensure_commands curl openssl tar containerd runc iptables conntrack nsenter:util-linux busybox:busybox-static
+# mmdebstrap builds the Debian root filesystem of the MySQL and API Manager stand-ins; the
+# restore drill runs tools/restore-mysql.sh with this machine's mysql client and gzip.
+ensure_commands curl openssl tar containerd runc iptables conntrack nsenter:util-linux busybox:busybox-static mmdebstrap \
+  mysql:mariadb-client gzip
 [ -x /usr/lib/cni/bridge ] || ensure_commands /usr/lib/cni/bridge:containernetworking-plugins
 command -v go >/dev/null 2>&1 || { echo "Go is required (see go.mod for the version)" >&2; exit 1; }
 start=$(now)
@@ -39,7 +44,8 @@ echo $$ >"$scratch/owner"
 export E2E_SUITE=realpods
 export E2E_TIMINGS="${E2E_TIMINGS:-$scratch/timings.jsonl}"
 case $E2E_TIMINGS in /*) ;; *) E2E_TIMINGS="$PWD/$E2E_TIMINGS" ;; esac
-kept="$E2E_CACHE/timings/$(date -u +%Y%m%dT%H%M%SZ)-realpods.jsonl"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+kept="$E2E_CACHE/timings/$stamp-realpods.jsonl"
 export E2E_STATE="$scratch/node"
 status=0
 # shellcheck disable=SC2317 # called by the traps
@@ -59,6 +65,18 @@ cleanup() {
     mkdir -p "$(dirname "$kept")"
     cp "$E2E_TIMINGS" "$kept"
     echo "E2E timings (JSON Lines): $kept"
+  fi
+  if [ -s "$scratch/realpods.log" ]; then
+    mkdir -p "$(dirname "$kept")"
+    cp "$scratch/realpods.log" "${kept%.jsonl}.log"
+    echo "real-pods test log: ${kept%.jsonl}.log"
+  fi
+  if [ -n "${E2E_ARTIFACTS_DIR:-}" ]; then
+    mkdir -p "$E2E_ARTIFACTS_DIR"
+    [ -s "$scratch/realpods.log" ] && cp "$scratch/realpods.log" "$E2E_ARTIFACTS_DIR/realpods.log"
+    [ -s "$E2E_TIMINGS" ] && cp "$E2E_TIMINGS" "$E2E_ARTIFACTS_DIR/realpods-timings.jsonl"
+    [ -s "$scratch/node-logs.tar.gz" ] && cp "$scratch/node-logs.tar.gz" "$E2E_ARTIFACTS_DIR/realpods-node-logs.tar.gz"
+    echo "real-pods artifacts: $E2E_ARTIFACTS_DIR"
   fi
   as_root rm -rf "$scratch"
   echo "E2E realpods total $(since "$start")s"
@@ -101,9 +119,17 @@ compile() {
   go test -c -tags realpods -o "$scratch/realpods.test" ./tests/e2e/realpods &&
     CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$scratch/standin" ./tests/e2e/realpods/standin
 }
+# The stand-ins' Debian root filesystem (cached by its package list and apt sources), built
+# here too: apt's sources are out of the namespace's reach.
+# shellcheck disable=SC2317 # called through timed
+base_rootfs() {
+  base=$(go run ./tests/e2e/rootfs/cmd/rootfs "$E2E_CACHE/images" 2>"$scratch/rootfs.log") ||
+    { cat "$scratch/rootfs.log" >&2; return 1; }
+}
 timed tools get_tools
 export E2E_BIN="$bin"
 timed compile compile
+timed base-rootfs base_rootfs
 timed node-up as_root env E2E_STATE="$E2E_STATE" E2E_BIN="$bin" "$env_dir/realnode-up.sh"
 # shellcheck disable=SC1091
 . "$E2E_STATE/env"
@@ -113,19 +139,22 @@ mkdir -p "$scratch/tmp" "$scratch/work"
 as_root env PULUMI_HOME="$scratch/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true \
   "$bin/pulumi" plugin install resource kubernetes "$K8S_PROVIDER_VERSION" --file "$bin/pulumi-resource-kubernetes" >/dev/null
 t=$(now)
-(cd tests/e2e/realpods && as_root nsenter --net="/run/netns/$REALNODE_NETNS" -- env \
+# The test runs in the hub's namespace (it reaches Services through the hub's kube-proxy) and
+# stops and starts nodes with realnode-node.sh for the zone fault.
+(cd tests/e2e/realpods && as_root nsenter --net="/run/netns/$REALNODE_HUB_NETNS" -- env \
   PATH="$bin:$PATH" HOME="$scratch" TMPDIR="$scratch/tmp" PULUMI_HOME="$scratch/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true \
-  KUBECONFIG="$E2E_STATE/kubeconfig" REALPODS_WORK="$scratch/work" REALPODS_STANDIN="$scratch/standin" \
-  REALNODE_NODE_IP="$REALNODE_NODE_IP" REALNODE_CONTAINERD_ADDRESS="$REALNODE_CONTAINERD_ADDRESS" \
+  KUBECONFIG="$E2E_STATE/kubeconfig" REALPODS_WORK="$scratch/work" REALPODS_STANDIN="$scratch/standin" REALPODS_BASE_LAYER="$base" \
+  REALNODE_HUB_IP="$REALNODE_HUB_IP" REALNODE_STATE="$E2E_STATE" REALNODE_SCRIPTS="$PWD/../env" E2E_BIN="$bin" \
   E2E_TIMINGS="$E2E_TIMINGS" \
-  "$scratch/realpods.test" -test.v -test.count=1 -test.timeout 45m -test.run '^TestRealPods$') \
+  "$scratch/realpods.test" -test.v -test.count=1 -test.timeout 80m -test.run '^TestRealPods$') \
   >"$scratch/realpods.log" 2>&1 || status=$?
 if [ "$status" = 0 ]; then
-  grep -E '^(E2E STEP|ROLLOUT TRACE|  +[0-9.]+s |[A-Z -]+:|NEGATIVE CONTROL|HPA |  (allowed|failures|HPA|the gateway.s HPA)|    +[0-9.]+s |--- |PASS)' "$scratch/realpods.log" || true
+  grep -E '^(E2E STEP|ROLLOUT TRACE|  +[0-9.]+s |[A-Z -]+:|FAULT |NEGATIVE CONTROL|PLACEMENT|HPA |  (allowed|failures|HPA|the gateway.s HPA|placement|node NotReady|timings here|out of the endpoints|kubectl drain|from |through the gateway|control plane.s token|gateway on|apim.replicas|the [a-z ]+.s pods were)|    +[0-9.]+s |--- |PASS)' "$scratch/realpods.log" || true
 else
   cat "$scratch/realpods.log"
   echo "real-pods tier failed; node logs:" >&2
   as_root sh -c "tail -n 15 '$E2E_STATE'/logs/*.log" >&2 || true
+  as_root tar -czf "$scratch/node-logs.tar.gz" -C "$E2E_STATE" logs 2>/dev/null || true
 fi
 printf 'E2E STEP %-40s %8ss %s\n' realpods-test "$(since "$t")" "$([ "$status" = 0 ] && echo ok || echo FAILED)"
 record_timing realpods-test "$(since "$t")" "$([ "$status" = 0 ] && echo true || echo false)"

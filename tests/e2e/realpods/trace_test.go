@@ -14,9 +14,9 @@ import (
 // tracker samples a workload's pods and its Service's ready endpoints every 250 ms: what the
 // rollout looked like, and when each pod was going away (the windows failures are judged in).
 type tracker struct {
-	k                 *kube
-	ns, name, service string
-	start             time.Time
+	k                     *kube
+	ns, selector, service string
+	start                 time.Time
 
 	mu       sync.Mutex
 	samples  []trackSample
@@ -37,7 +37,13 @@ type trackSample struct {
 // track starts sampling the pods labelled app.kubernetes.io/name=name and the endpoints of
 // Service service.
 func track(k *kube, ns, name, service string) *tracker {
-	tr := &tracker{k: k, ns: ns, name: name, service: service, start: time.Now(),
+	return trackSelector(k, ns, "app.kubernetes.io/name="+name, service)
+}
+
+// trackSelector starts sampling the pods that match a label selector and the endpoints of
+// Service service.
+func trackSelector(k *kube, ns, selector, service string) *tracker {
+	tr := &tracker{k: k, ns: ns, selector: selector, service: service, start: time.Now(),
 		deleting: map[string]time.Time{}, gone: map[string]time.Time{}, alive: map[string]bool{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
@@ -60,7 +66,7 @@ func track(k *kube, ns, name, service string) *tracker {
 func (tr *tracker) sample() {
 	now := time.Now()
 	var pods list
-	sel := url.QueryEscape("app.kubernetes.io/name=" + tr.name)
+	sel := url.QueryEscape(tr.selector)
 	if _, err := tr.k.get("/api/v1/namespaces/"+tr.ns+"/pods?labelSelector="+sel, &pods); err != nil {
 		return
 	}
@@ -81,9 +87,10 @@ func (tr *tracker) sample() {
 	var parts []string
 	present := map[string]bool{}
 	for _, p := range pods.Items {
-		name := p.str("metadata", "name")
-		present[name] = true
-		tr.alive[name] = true
+		// By UID: a StatefulSet's replacement pod has its predecessor's name.
+		name, uid := p.str("metadata", "name"), p.str("metadata", "uid")
+		present[uid] = true
+		tr.alive[uid] = true
 		state := "starting"
 		for _, c := range asList(p.path("status", "conditions")) {
 			if c.str("type") == "Ready" && c.str("status") == "True" {
@@ -92,8 +99,8 @@ func (tr *tracker) sample() {
 		}
 		if p.path("metadata", "deletionTimestamp") != nil {
 			state = "terminating"
-			if _, ok := tr.deleting[name]; !ok {
-				tr.deleting[name] = now
+			if _, ok := tr.deleting[uid]; !ok {
+				tr.deleting[uid] = now
 			}
 		} else if state == "ready" {
 			s.serving++
@@ -103,12 +110,16 @@ func (tr *tracker) sample() {
 			image = cs[0].str("image")
 			image = image[strings.LastIndex(image, ":")+1:]
 		}
-		parts = append(parts, fmt.Sprintf("%s(%s) %s", name[len(name)-5:], image, state))
+		node := p.str("spec", "nodeName")
+		if i := strings.LastIndex(node, "-"); i >= 0 {
+			node = node[i+1:]
+		}
+		parts = append(parts, fmt.Sprintf("%s(%s@%s) %s", name[len(name)-5:], image, node, state))
 	}
-	for name := range tr.alive {
-		if !present[name] {
-			if _, ok := tr.gone[name]; !ok {
-				tr.gone[name] = now
+	for uid := range tr.alive {
+		if !present[uid] {
+			if _, ok := tr.gone[uid]; !ok {
+				tr.gone[uid] = now
 			}
 		}
 	}
@@ -140,8 +151,8 @@ func (tr *tracker) windows() []window {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	var out []window
-	for name, from := range tr.deleting {
-		to, ok := tr.gone[name]
+	for uid, from := range tr.deleting {
+		to, ok := tr.gone[uid]
 		if !ok {
 			to = time.Now()
 		}

@@ -1,21 +1,29 @@
-// Package images builds the real-pods tier's container images without a registry or Docker:
-// one layer holding the stand-in binary, a static busybox and the files the product's pods
-// look for, and one image config per role, written as a docker-archive tarball that
-// `ctr -n k8s.io images import` loads into containerd.
+// Package images builds the real-pods tier's container images without a registry or Docker,
+// written as a docker-archive tarball that `ctr -n k8s.io images import` loads into containerd.
+// Two kinds: the small ones (the pod sandbox, the backend) are one layer holding the stand-in
+// binary and a static busybox; the MySQL and API Manager stand-ins are Debian's root
+// filesystem (rootfs.MariaDB: MariaDB, a Java runtime, curl) under a layer with the stand-in,
+// the entrypoint of the MySQL image and the files the product's pods look for, so that their
+// init containers (keytool, curl, the mysql client, the schema loader) run the real tools.
 package images
 
 import (
 	"archive/tar"
 	"bytes"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/wso2-k8s/apim-gke/components/apim"
 )
 
 // Repository is the image name prefix of every stand-in. Kubernetes normalises it to
@@ -26,41 +34,73 @@ const Repository = "wso2-standin"
 // dbscripts/ under /home/wso2carbon/wso2am-* as in WSO2's image.
 const ServerHome = "/home/wso2carbon/wso2am-standin"
 
-// Image is one image: a reference and its config; every image shares the one layer.
+// JavaHome is where WSO2's images keep the JDK (eclipse-temurin's layout); the keystores init
+// container reads its CA certificates from there. In the stand-in it links to Debian's.
+const JavaHome = "/opt/java/openjdk"
+
+// debianJavaHome is openjdk-17-jre-headless's home in Debian.
+const debianJavaHome = "/usr/lib/jvm/java-17-openjdk-amd64"
+
+//go:embed mysql-entrypoint.sh
+var mysqlEntrypoint []byte
+
+//go:embed mysql-client.sh
+var mysqlClient []byte
+
+// Image is one image: a reference and its config.
 type Image struct {
 	Ref        string
 	Entrypoint []string
 	Cmd        []string
 	User       string
+	// OnDebian builds the image on Spec.Base rather than on busybox.
+	OnDebian bool
 }
 
 // Spec is what the tier needs of the images it builds.
 type Spec struct {
 	// Standin and Busybox are paths of static binaries on this machine.
 	Standin, Busybox string
-	// GatewayVersions are the tags of the API Manager stand-in to build (v1, v2, ...); each
+	// Base is the Debian root filesystem tarball (rootfs.MariaDB) under the MySQL and API
+	// Manager stand-ins.
+	Base string
+	// APIMVersions are the tags of the API Manager stand-in to build (v1, v2, ...); each
 	// reports its tag, so a rollout to a new tag is a real image change.
 	APIMVersions []string
 	// APIMArgs are extra flags of the API Manager stand-in (start-up and readiness delays).
 	APIMArgs []string
+	// APIMVariants are more API Manager stand-in tags, each with flags of its own (e.g. a
+	// start-up as slow as WSO2's).
+	APIMVariants []Variant
 	// BackendVersions are the tags of the backend stand-in.
 	BackendVersions []string
+}
+
+// Variant is one tag of an image with its own flags.
+type Variant struct {
+	Tag  string
+	Args []string
 }
 
 // Ref names a stand-in image, e.g. Ref("apim", "v1") = "wso2-standin/apim:v1".
 func Ref(role, tag string) string { return fmt.Sprintf("%s/%s:%s", Repository, role, tag) }
 
-// Images lists the images of spec: pause (the pod sandbox), busybox (the JDBC driver
-// download), mysql, and each version of apim and backend.
+// Images lists the images of spec: pause (the pod sandbox), mysql, and each version of apim
+// and backend.
 func (s Spec) Images() []Image {
 	out := []Image{
 		{Ref: Ref("pause", "1"), Entrypoint: []string{"/standin", "pause"}, User: "65535"},
-		{Ref: Ref("busybox", "1"), Cmd: []string{"sh"}},
-		{Ref: Ref("mysql", "1"), Entrypoint: []string{"/standin", "mysql"}, User: "999"},
+		// The official image's UID; the product's StatefulSet runs it as that user too.
+		{Ref: Ref("mysql", "1"), Entrypoint: []string{"/usr/local/bin/docker-entrypoint.sh"}, Cmd: []string{"mariadbd"},
+			User: "999", OnDebian: true},
 	}
 	for _, v := range s.APIMVersions {
 		out = append(out, Image{Ref: Ref("apim", v), Entrypoint: []string{"/standin", "apim"},
-			Cmd: append([]string{"-version=" + v}, s.APIMArgs...), User: "10001"})
+			Cmd: append([]string{"-version=" + v}, s.APIMArgs...), User: "10001", OnDebian: true})
+	}
+	for _, v := range s.APIMVariants {
+		out = append(out, Image{Ref: Ref("apim", v.Tag), Entrypoint: []string{"/standin", "apim"},
+			Cmd: append([]string{"-version=" + v.Tag}, v.Args...), User: "10001", OnDebian: true})
 	}
 	for _, v := range s.BackendVersions {
 		out = append(out, Image{Ref: Ref("backend", v), Entrypoint: []string{"/standin", "backend"},
@@ -70,32 +110,59 @@ func (s Spec) Images() []Image {
 }
 
 // Write builds every image of spec into one docker-archive tarball at out (the format
-// `docker save` writes and `ctr images import` reads): one uncompressed layer shared by all
-// images, one config per image, and manifest.json naming each image's tag. Written by hand
-// rather than with go-containerregistry, which would raise versions in the product's module
-// graph for a test-only need.
+// `docker save` writes and `ctr images import` reads): each layer once, one config per image,
+// and manifest.json naming each image's tag and layers. Written by hand rather than with
+// go-containerregistry, which would raise versions in the product's module graph for a
+// test-only need.
 func Write(spec Spec, out string) error {
-	layer, err := rootfs(spec)
+	small, err := rootfs(spec)
 	if err != nil {
 		return err
 	}
-	layerDigest := fmt.Sprintf("%x", sha256.Sum256(layer))
-	layerPath := layerDigest + "/layer.tar"
 	f, err := os.Create(out)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	tw := tar.NewWriter(f)
+	header := func(name string, size int64) error {
+		return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: size, ModTime: time.Unix(0, 0)})
+	}
 	add := func(name string, data []byte) error {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: time.Unix(0, 0)}); err != nil {
+		if err := header(name, int64(len(data))); err != nil {
 			return err
 		}
 		_, err := tw.Write(data)
 		return err
 	}
-	if err := add(layerPath, layer); err != nil {
+	// addLayer writes a layer under its digest and returns the digest.
+	addLayer := func(data []byte) (string, error) {
+		d := fmt.Sprintf("%x", sha256.Sum256(data))
+		return d, add(d+"/layer.tar", data)
+	}
+	smallDigest, err := addLayer(small)
+	if err != nil {
 		return err
+	}
+	// The Debian layers, written once for every image built on them.
+	var debian []string
+	if slices.ContainsFunc(spec.Images(), func(im Image) bool { return im.OnDebian }) {
+		if spec.Base == "" {
+			return fmt.Errorf("the MySQL and API Manager stand-ins are built on Debian's root filesystem: Spec.Base is empty")
+		}
+		baseDigest, err := copyLayer(tw, spec.Base)
+		if err != nil {
+			return err
+		}
+		top, err := debianLayer(spec)
+		if err != nil {
+			return err
+		}
+		topDigest, err := addLayer(top)
+		if err != nil {
+			return err
+		}
+		debian = []string{baseDigest, topDigest}
 	}
 	type manifestEntry struct {
 		Config   string
@@ -104,6 +171,15 @@ func Write(spec Spec, out string) error {
 	}
 	var manifest []manifestEntry
 	for _, im := range spec.Images() {
+		layers := []string{smallDigest}
+		if im.OnDebian {
+			layers = debian
+		}
+		var diffIDs, paths []string
+		for _, d := range layers {
+			diffIDs = append(diffIDs, "sha256:"+d)
+			paths = append(paths, d+"/layer.tar")
+		}
 		cfg, err := json.Marshal(map[string]any{
 			"architecture": "amd64",
 			"os":           "linux",
@@ -112,11 +188,11 @@ func Write(spec Spec, out string) error {
 				"Entrypoint": im.Entrypoint,
 				"Cmd":        im.Cmd,
 				"User":       im.User,
-				"Env":        []string{"PATH=/usr/local/bin:/usr/bin:/bin"},
+				"Env":        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
 				"WorkingDir": "/",
 				"Labels":     map[string]string{"org.opencontainers.image.ref.name": im.Ref},
 			},
-			"rootfs": map[string]any{"type": "layers", "diff_ids": []string{"sha256:" + layerDigest}},
+			"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
 		})
 		if err != nil {
 			return err
@@ -125,7 +201,7 @@ func Write(spec Spec, out string) error {
 		if err := add(cfgName, cfg); err != nil {
 			return err
 		}
-		manifest = append(manifest, manifestEntry{Config: cfgName, RepoTags: []string{im.Ref}, Layers: []string{layerPath}})
+		manifest = append(manifest, manifestEntry{Config: cfgName, RepoTags: []string{im.Ref}, Layers: paths})
 	}
 	m, err := json.Marshal(manifest)
 	if err != nil {
@@ -140,8 +216,127 @@ func Write(spec Spec, out string) error {
 	return f.Close()
 }
 
-// rootfs is the shared layer: /standin, busybox and its applets in /bin, mysqladmin, the
-// server home with its dbscripts, /tmp and an /etc/passwd naming the users the pods run as.
+// copyLayer streams the tarball at file into tw as a layer and returns its digest.
+func copyLayer(tw *tar.Writer, file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return "", err
+	}
+	d := fmt.Sprintf("%x", h.Sum(nil))
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: d + "/layer.tar", Mode: 0o644, Size: size, ModTime: time.Unix(0, 0)}); err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(tw, f); err != nil {
+		return "", err
+	}
+	return d, nil
+}
+
+// debianLayer is what the MySQL and API Manager stand-ins add to Debian's root filesystem:
+// the stand-in, the MySQL entrypoint and client flags, WSO2's JDK path, the server home with schema scripts
+// that create the tables the product waits for, and the API Manager image's user.
+func debianLayer(spec Spec) ([]byte, error) {
+	standin, err := os.ReadFile(spec.Standin)
+	if err != nil {
+		return nil, err
+	}
+	passwd, group, err := accounts(spec.Base)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	epoch := time.Unix(0, 0)
+	dir := func(p string, uid int) error {
+		return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: p + "/", Mode: 0o755, Uid: uid, Gid: uid, ModTime: epoch})
+	}
+	file := func(p string, mode int64, data []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: p, Mode: mode, Size: int64(len(data)), ModTime: epoch}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	if err := file("standin", 0o755, standin); err != nil {
+		return nil, err
+	}
+	if err := file("usr/local/bin/docker-entrypoint.sh", 0o755, mysqlEntrypoint); err != nil {
+		return nil, err
+	}
+	// Ahead of /usr/bin on PATH.
+	for _, c := range []string{"mysql", "mysqldump"} {
+		if err := file("usr/local/bin/"+c, 0o755, mysqlClient); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: strings.TrimPrefix(JavaHome, "/"), Linkname: debianJavaHome, Mode: 0o777, ModTime: epoch}); err != nil {
+		return nil, err
+	}
+	if err := file("etc/passwd", 0o644, append(passwd, "wso2carbon:x:10001:10001::/home/wso2carbon:/bin/sh\n"...)); err != nil {
+		return nil, err
+	}
+	if err := file("etc/group", 0o644, append(group, "wso2carbon:x:10001:\n"...)); err != nil {
+		return nil, err
+	}
+	home := strings.TrimPrefix(ServerHome, "/")
+	for _, d := range []string{"home/wso2carbon", home, home + "/dbscripts", home + "/dbscripts/apimgt"} {
+		if err := dir(d, 10001); err != nil {
+			return nil, err
+		}
+	}
+	// The scripts create the tables the product's wait-for-database checks, as WSO2's do last.
+	for script, db := range map[string]string{"dbscripts/apimgt/mysql.sql": apim.APIMDatabase, "dbscripts/mysql.sql": apim.SharedDatabase} {
+		sql := fmt.Sprintf("-- %s schema stand-in\nCREATE TABLE %s (ID INTEGER NOT NULL PRIMARY KEY);\n", db, apim.SchemaMarkers[db])
+		if err := file(home+"/"+script, 0o644, []byte(sql)); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// accounts reads /etc/passwd and /etc/group out of the root filesystem tarball at base.
+func accounts(base string) (passwd, group []byte, err error) {
+	f, err := os.Open(base)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for passwd == nil || group == nil {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil, nil, fmt.Errorf("%s has no etc/passwd or etc/group", base)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		switch strings.TrimPrefix(h.Name, "./") {
+		case "etc/passwd":
+			passwd, err = io.ReadAll(tr)
+		case "etc/group":
+			group, err = io.ReadAll(tr)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return passwd, group, nil
+}
+
+// rootfs is the small images' layer: /standin, busybox and its applets in /bin, /tmp and an
+// /etc/passwd naming the users the pods run as.
 func rootfs(spec Spec) ([]byte, error) {
 	applets, err := exec.Command(spec.Busybox, "--list").Output()
 	if err != nil {
@@ -196,26 +391,10 @@ func rootfs(spec Spec) ([]byte, error) {
 			}
 		}
 	}
-	if err := link("usr/bin/mysqladmin", "/standin"); err != nil {
+	if err := file("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/bin/sh\nnonroot:x:65532:65532::/home/nonroot:/bin/false\n")); err != nil {
 		return nil, err
 	}
-	if err := file("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/bin/sh\nmysql:x:999:999::/var/lib/mysql:/bin/false\n"+
-		"wso2carbon:x:10001:10001::/home/wso2carbon:/bin/sh\nnonroot:x:65532:65532::/home/nonroot:/bin/false\n")); err != nil {
-		return nil, err
-	}
-	if err := file("etc/group", 0o644, []byte("root:x:0:\nmysql:x:999:\nwso2carbon:x:10001:\nnonroot:x:65532:\n")); err != nil {
-		return nil, err
-	}
-	home := strings.TrimPrefix(ServerHome, "/")
-	for _, d := range []string{"home/wso2carbon", home, home + "/dbscripts", home + "/dbscripts/apimgt"} {
-		if err := dir(d, 0o755, 10001); err != nil {
-			return nil, err
-		}
-	}
-	if err := file(home+"/dbscripts/mysql.sql", 0o644, []byte("-- shared_db schema stand-in\n")); err != nil {
-		return nil, err
-	}
-	if err := file(home+"/dbscripts/apimgt/mysql.sql", 0o644, []byte("-- apim_db schema stand-in\n")); err != nil {
+	if err := file("etc/group", 0o644, []byte("root:x:0:\nnonroot:x:65532:\n")); err != nil {
 		return nil, err
 	}
 	if err := tw.Close(); err != nil {

@@ -6,26 +6,23 @@
 //	                         forwarded to the backend, a start-up delay, graceful drain on
 //	                         SIGTERM, CPU burnt on demand
 //	standin backend [flags]  the sample backend, with hashicorp/http-echo's flags and shutdown
-//	standin mysql            a TCP listener on 3306 for MySQL's probes
-//	mysqladmin ping ...      (argv[0]) succeeds when 127.0.0.1:3306 accepts a connection
 //	standin pause            the pod sandbox's pause process
 //
 // Only the behaviour Kubernetes can observe is imitated: ports, probes, timing, signals.
+// MySQL is not imitated: its stand-in image runs Debian's MariaDB (images/mysql-entrypoint.sh),
+// so that the init containers that wait for the database and load its schema meet a real one.
 package main
 
 import (
 	"fmt"
 	"log"
 	"os"
-	"path/filepath"
 )
 
 func main() {
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
 	role, args := "", os.Args[1:]
-	if base := filepath.Base(os.Args[0]); base == "mysqladmin" {
-		role = base
-	} else if len(args) > 0 {
+	if len(args) > 0 {
 		role, args = args[0], args[1:]
 	}
 	var err error
@@ -34,14 +31,10 @@ func main() {
 		err = runAPIM(args)
 	case "backend":
 		err = runBackend(args)
-	case "mysql":
-		err = runMySQL(args)
-	case "mysqladmin":
-		err = runMySQLAdmin(args)
 	case "pause":
 		err = runPause()
 	default:
-		err = fmt.Errorf("usage: standin apim|backend|mysql|pause [flags] (got %q)", role)
+		err = fmt.Errorf("usage: standin apim|backend|pause [flags] (got %q)", role)
 	}
 	if err != nil {
 		log.Printf("standin %s: %v", role, err)

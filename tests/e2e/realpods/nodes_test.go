@@ -1,0 +1,413 @@
+//go:build realpods
+
+package realpods
+
+import (
+	"bufio"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// node is one of the tier's nodes as realnode-node.sh set it up.
+type node struct {
+	name, zone, ip, containerd string
+}
+
+// cluster is what realnode-up.sh wrote about the nodes and the control plane's timings.
+type cluster struct {
+	nodes []node
+	// The node-lifecycle controller's grace period and check period, and the seconds pods
+	// tolerate a not-ready or unreachable node, as the tier set them.
+	grace, monitor, toleration time.Duration
+}
+
+// readEnvFile reads KEY=VALUE lines (values may be double-quoted).
+func readEnvFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m := map[string]string{}
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		k, v, ok := strings.Cut(strings.TrimSpace(s.Text()), "=")
+		if ok && !strings.HasPrefix(k, "#") {
+			m[k] = strings.Trim(v, `"`)
+		}
+	}
+	return m, s.Err()
+}
+
+func loadCluster(state string) (cluster, error) {
+	env, err := readEnvFile(filepath.Join(state, "env"))
+	if err != nil {
+		return cluster{}, err
+	}
+	secs := func(k string) (time.Duration, error) {
+		n, err := strconv.Atoi(env[k])
+		if err != nil {
+			return 0, fmt.Errorf("%s/env: %s=%q: %w", state, k, env[k], err)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	var c cluster
+	if c.grace, err = secs("REALNODE_NODE_MONITOR_GRACE_SECONDS"); err != nil {
+		return c, err
+	}
+	if c.monitor, err = secs("REALNODE_NODE_MONITOR_PERIOD_SECONDS"); err != nil {
+		return c, err
+	}
+	if c.toleration, err = secs("REALNODE_TOLERATION_SECONDS"); err != nil {
+		return c, err
+	}
+	for _, name := range strings.Fields(env["REALNODE_NODE_NAMES"]) {
+		n, err := readEnvFile(filepath.Join(state, "nodes", name, "node.env"))
+		if err != nil {
+			return c, err
+		}
+		c.nodes = append(c.nodes, node{name: name, zone: n["NODE_ZONE"], ip: n["NODE_IP"], containerd: n["NODE_CONTAINERD"]})
+	}
+	if len(c.nodes) < 2 {
+		return c, fmt.Errorf("%s: the fault tests need two nodes in two zones, found %d", state, len(c.nodes))
+	}
+	return c, nil
+}
+
+func (c cluster) node(name string) node {
+	for _, n := range c.nodes {
+		if n.name == name {
+			return n
+		}
+	}
+	return node{}
+}
+
+// other is a node other than name (the tier has two).
+func (c cluster) other(name string) node {
+	for _, n := range c.nodes {
+		if n.name != name {
+			return n
+		}
+	}
+	return node{}
+}
+
+// nodeScript runs tests/e2e/env/realnode-node.sh CMD NAME (stop: the machine is lost; start:
+// it comes back).
+func nodeScript(t *testing.T, e env, cmd, name string) {
+	t.Helper()
+	c := exec.Command(filepath.Join(e.scripts, "realnode-node.sh"), cmd, name)
+	c.Env = append(os.Environ(), "E2E_STATE="+e.state, "E2E_BIN="+e.bin)
+	out, err := c.CombinedOutput()
+	require.NoError(t, err, "realnode-node.sh %s %s: %s", cmd, name, out)
+}
+
+// podInfo is what the fault tests need of a pod.
+type podInfo struct {
+	name, node, phase, containerID string
+	ready, terminating             bool
+	restarts                       int64
+	uid                            string
+}
+
+func pods(k *kube, selector string) ([]podInfo, error) {
+	var l list
+	if _, err := k.get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(selector), &l); err != nil {
+		return nil, err
+	}
+	var out []podInfo
+	for _, p := range l.Items {
+		pi := podInfo{name: p.str("metadata", "name"), node: p.str("spec", "nodeName"), phase: p.str("status", "phase"),
+			terminating: p.path("metadata", "deletionTimestamp") != nil, uid: p.str("metadata", "uid")}
+		for _, c := range asList(p.path("status", "conditions")) {
+			if c.str("type") == "Ready" && c.str("status") == "True" {
+				pi.ready = true
+			}
+		}
+		// The main container: the first in the spec (statuses come sorted by name).
+		main := ""
+		if cs := asList(p.path("spec", "containers")); len(cs) > 0 {
+			main = cs[0].str("name")
+		}
+		for _, cs := range asList(p.path("status", "containerStatuses")) {
+			if cs.str("name") == main {
+				pi.containerID = strings.TrimPrefix(cs.str("containerID"), "containerd://")
+				pi.restarts = cs.num("restartCount")
+			}
+		}
+		out = append(out, pi)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
+}
+
+// serving are the ready pods that are not going away.
+func serving(ps []podInfo) []podInfo {
+	var out []podInfo
+	for _, p := range ps {
+		if p.ready && !p.terminating {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// workload is a replicated workload of the stack found by its component label, whatever its
+// kind (the control plane may be a Deployment or a StatefulSet).
+type workload struct {
+	title, selector string
+}
+
+var (
+	gatewayWL      = workload{"gateway", "app.kubernetes.io/component=gateway"}
+	controlPlaneWL = workload{"control plane", "app.kubernetes.io/component=control-plane"}
+	backendWL      = workload{"backend", "app.kubernetes.io/component=backend"}
+)
+
+// desired is the replica count the workload's controllers want: the sum over the Deployments
+// and StatefulSets that carry the label.
+func (w workload) desired(k *kube) (int64, error) {
+	var n int64
+	for _, kind := range []string{"deployments", "statefulsets"} {
+		var l list
+		if _, err := k.get("/apis/apps/v1/namespaces/"+ns+"/"+kind+"?labelSelector="+url.QueryEscape(w.selector), &l); err != nil {
+			return 0, err
+		}
+		for _, d := range l.Items {
+			n += d.num("spec", "replicas")
+		}
+	}
+	return n, nil
+}
+
+// statefulSet says whether a StatefulSet runs (some of) the workload.
+func (w workload) statefulSet(k *kube) bool {
+	var l list
+	_, err := k.get("/apis/apps/v1/namespaces/"+ns+"/statefulsets?labelSelector="+url.QueryEscape(w.selector), &l)
+	return err == nil && len(l.Items) > 0
+}
+
+// controllers are the API paths of the Deployments and StatefulSets that carry the label.
+func (w workload) controllers(t *testing.T, k *kube) []string {
+	t.Helper()
+	var out []string
+	for _, kind := range []string{"deployments", "statefulsets"} {
+		var l list
+		_, err := k.get("/apis/apps/v1/namespaces/"+ns+"/"+kind+"?labelSelector="+url.QueryEscape(w.selector), &l)
+		require.NoError(t, err)
+		for _, d := range l.Items {
+			out = append(out, "/apis/apps/v1/namespaces/"+ns+"/"+kind+"/"+d.str("metadata", "name"))
+		}
+	}
+	require.NotEmpty(t, out, "no Deployment or StatefulSet labelled %s", w.selector)
+	return out
+}
+
+// full is true when the workload has as many serving pods as it wants and no other pod (none
+// starting, none going away), with every serving pod off the nodes in avoid; pods going away on
+// those nodes are let be (on a lost node they stay until it comes back).
+func (w workload) full(k *kube, avoid ...string) bool {
+	want, err := w.desired(k)
+	if err != nil || want == 0 {
+		return false
+	}
+	ps, err := pods(k, w.selector)
+	if err != nil {
+		return false
+	}
+	avoided := func(p podInfo) bool {
+		for _, a := range avoid {
+			if p.node == a {
+				return true
+			}
+		}
+		return false
+	}
+	n := int64(0)
+	for _, p := range ps {
+		switch {
+		case p.terminating && avoided(p):
+		case p.terminating || !p.ready || avoided(p):
+			return false
+		default:
+			n++
+		}
+	}
+	return n == want
+}
+
+func (w workload) waitFull(t *testing.T, k *kube, timeout time.Duration, avoid ...string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return w.full(k, avoid...) }, timeout, time.Second,
+		"the %s never had all its replicas serving (and nothing else) within %s", w.title, timeout)
+}
+
+// placement counts the serving pods per node.
+func (w workload) placement(k *kube) map[string]int {
+	m := map[string]int{}
+	ps, _ := pods(k, w.selector)
+	for _, p := range serving(ps) {
+		m[p.node]++
+	}
+	return m
+}
+
+func (c cluster) describe(m map[string]int) string {
+	var parts []string
+	for _, n := range c.nodes {
+		parts = append(parts, fmt.Sprintf("%s(%s)=%d", n.name, n.zone, m[n.name]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func cordon(t *testing.T, k *kube, name string, on bool) {
+	t.Helper()
+	_, err := k.do("PATCH", "/api/v1/nodes/"+name, "application/merge-patch+json",
+		map[string]any{"spec": map[string]any{"unschedulable": on}}, nil)
+	require.NoError(t, err)
+}
+
+// moveOff deletes the workload's pods on node from, one at a time, with from cordoned so that
+// each replacement lands elsewhere, waiting for the workload to be whole again after each;
+// at most max pods (all when max < 0). Setup for a fault, never measured.
+func (w workload) moveOff(t *testing.T, k *kube, c cluster, from string, max int) {
+	t.Helper()
+	cordon(t, k, from, true)
+	defer cordon(t, k, from, false)
+	moved := 0
+	for max < 0 || moved < max {
+		ps, err := pods(k, w.selector)
+		require.NoError(t, err)
+		var victim, uid string
+		for _, p := range serving(ps) {
+			if p.node == from {
+				victim, uid = p.name, p.uid
+				break
+			}
+		}
+		if victim == "" {
+			return
+		}
+		require.NoError(t, k.delete("/api/v1/namespaces/"+ns+"/pods/"+victim))
+		require.Eventually(t, func() bool {
+			return podGone(k, victim, uid) && w.full(k)
+		}, 6*time.Minute, time.Second, "the %s did not come back whole after its pod %s was moved off %s (placement %s)",
+			w.title, victim, from, c.describe(w.placement(k)))
+		moved++
+	}
+}
+
+// podGone says whether the pod of that name and uid is gone: a StatefulSet's replacement
+// takes the same name at once, so the name alone would never be seen gone.
+func podGone(k *kube, name, uid string) bool {
+	var p object
+	found, err := k.get("/api/v1/namespaces/"+ns+"/pods/"+name, &p)
+	return err == nil && (!found || p.str("metadata", "uid") != uid)
+}
+
+// spread makes every node hold at most one more of the workload's serving pods than any
+// other, moving pods off the fullest node; it says whether it had to.
+func (w workload) spread(t *testing.T, k *kube, c cluster) bool {
+	t.Helper()
+	w.waitFull(t, k, 6*time.Minute)
+	moved := false
+	for i := 0; i < 4; i++ {
+		m := w.placement(k)
+		most, least := c.nodes[0].name, c.nodes[0].name
+		for _, n := range c.nodes {
+			if m[n.name] > m[most] {
+				most = n.name
+			}
+			if m[n.name] < m[least] {
+				least = n.name
+			}
+		}
+		if m[most]-m[least] <= 1 {
+			return moved
+		}
+		w.moveOff(t, k, c, most, 1)
+		moved = true
+	}
+	t.Fatalf("could not spread the %s over the nodes: %s", w.title, c.describe(w.placement(k)))
+	return moved
+}
+
+// concentrate puts every serving pod of the workload on node to.
+func (w workload) concentrate(t *testing.T, k *kube, c cluster, to string) {
+	t.Helper()
+	w.waitFull(t, k, 6*time.Minute)
+	for _, n := range c.nodes {
+		if n.name != to {
+			cordon(t, k, n.name, true)
+		}
+	}
+	defer func() {
+		for _, n := range c.nodes {
+			cordon(t, k, n.name, false)
+		}
+	}()
+	for _, n := range c.nodes {
+		if n.name == to {
+			continue
+		}
+		ps, err := pods(k, w.selector)
+		require.NoError(t, err)
+		for _, p := range serving(ps) {
+			if p.node != n.name {
+				continue
+			}
+			require.NoError(t, k.delete("/api/v1/namespaces/"+ns+"/pods/"+p.name))
+			victim, uid := p.name, p.uid
+			require.Eventually(t, func() bool {
+				return podGone(k, victim, uid) && w.full(k)
+			}, 6*time.Minute, time.Second, "could not move the %s's pod %s onto %s (placement %s): does a spread constraint forbid it?",
+				w.title, victim, to, c.describe(w.placement(k)))
+		}
+	}
+	m := w.placement(k)
+	want, err := w.desired(k)
+	require.NoError(t, err)
+	require.EqualValues(t, want, m[to], "every %s pod on %s: %s", w.title, to, c.describe(m))
+}
+
+// killContainer kills a pod's first container with SIGKILL through its node's containerd: no
+// preStop hook, no SIGTERM, as when the process crashes or the kernel's OOM killer strikes.
+func killContainer(t *testing.T, c cluster, p podInfo) {
+	t.Helper()
+	n := c.node(p.node)
+	require.NotEmpty(t, n.containerd, "pod %s is on node %q, which the tier does not know", p.name, p.node)
+	require.NotEmpty(t, p.containerID, "pod %s has no container yet", p.name)
+	out, err := exec.Command("ctr", "--address", n.containerd, "--namespace", "k8s.io", "tasks", "kill", "--signal", "SIGKILL", p.containerID).CombinedOutput()
+	require.NoError(t, err, "ctr tasks kill %s: %s", p.containerID, out)
+}
+
+// nodeCondition is the node's Ready status ("True", "False", "Unknown") and whether it has
+// the unreachable NoExecute taint.
+func nodeCondition(k *kube, name string) (ready string, unreachable bool) {
+	var n object
+	if _, err := k.get("/api/v1/nodes/"+name, &n); err != nil {
+		return "", false
+	}
+	for _, c := range asList(n.path("status", "conditions")) {
+		if c.str("type") == "Ready" {
+			ready = c.str("status")
+		}
+	}
+	for _, tn := range asList(n.path("spec", "taints")) {
+		if tn.str("key") == "node.kubernetes.io/unreachable" && tn.str("effect") == "NoExecute" {
+			unreachable = true
+		}
+	}
+	return ready, unreachable
+}
