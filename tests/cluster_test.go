@@ -162,10 +162,83 @@ func TestGCPResourcesUseExplicitProviderAndComponents(t *testing.T) {
 				assert.Equal(t, gcpProv.URN, r.Provider, "%s %s uses the explicit gcp provider", r.Type, r.Name)
 				parent := g.ParentOf(r)
 				require.NotNil(t, parent, "%s %s has a parent component", r.Type, r.Name)
-				assert.Contains(t, []string{typeGKE, typeNetwork, "wso2apim:nfs:FileServer", "wso2apim:ingress:Ingress", typePlatform, "wso2apim:apis:APIs"}, parent.Type)
+				assert.Contains(t, []string{typeGKE, typeNetwork, "wso2apim:nfs:FileServer", "wso2apim:ingress:Ingress", typePlatform, "wso2apim:apis:APIs", typeCloudSQL, "wso2apim:monitoring:Monitoring"}, parent.Type)
 			}
 			prov := one(t, g, typeK8sProv)
 			assert.Equal(t, typeGKE, g.ParentOf(prov).Type)
 		})
+	}
+}
+
+// GKE refuses a private endpoint unless master authorized networks are enabled, and the
+// provider sends enabled = false whenever the block is absent: prod (private endpoint, no
+// listed network) must send an enabled, empty block; a public endpoint without networks must
+// send none.
+func TestPrivateEndpointEnablesAuthorizedNetworks(t *testing.T) {
+	prod := one(t, run(t, "prod", nil), typeCluster)
+	assert.Equal(t, true, prod.Get("privateClusterConfig.enablePrivateEndpoint"))
+	assert.Equal(t, map[string]any{"cidrBlocks": []any{}, "gcpPublicCidrsAccessEnabled": false},
+		prod.Get("masterAuthorizedNetworksConfig"), "enabled, with only the node subnet admitted")
+
+	runner := one(t, run(t, "prod", map[string]any{"cluster.masterAuthorizedNetworks": []any{
+		map[string]any{"name": "ci-runners", "cidr": "10.40.0.0/24"}}}), typeCluster)
+	assert.Equal(t, []any{map[string]any{"cidrBlock": "10.40.0.0/24", "displayName": "ci-runners"}},
+		runner.Get("masterAuthorizedNetworksConfig.cidrBlocks"))
+
+	dev := one(t, run(t, "dev", nil), typeCluster)
+	assert.Nil(t, dev.Get("masterAuthorizedNetworksConfig"), "public endpoint, no networks: an enabled empty fence would lock everyone out")
+	office := one(t, run(t, "dev", map[string]any{"cluster.masterAuthorizedNetworks": []any{
+		map[string]any{"name": "office", "cidr": "100.64.10.0/24"}}}), typeCluster)
+	assert.Equal(t, "100.64.10.0/24", office.Get("masterAuthorizedNetworksConfig.cidrBlocks.0.cidrBlock"))
+}
+
+// The default pool is removed at creation, so the Kubernetes provider (and through it every
+// Kubernetes object) waits for the managed node pool: on create, workloads start when nodes
+// exist; on destroy, the engine deletes them before the pool.
+func TestKubernetesProviderWaitsForTheNodePool(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			g := run(t, stack, nil)
+			prov, pool := one(t, g, typeK8sProv), one(t, g, typeNodePool)
+			assert.True(t, g.DependsOn(prov, pool), "the provider waits for the node pool")
+			for _, r := range g.WithPrefix("kubernetes:") {
+				assert.True(t, g.DependsOn(r, pool), "%s %s starts only when there are nodes", r.Type, r.Name)
+			}
+		})
+	}
+}
+
+// GKE opens only 443 and 10250 from a private cluster's control-plane range to the nodes, so
+// admission webhooks served on other ports time out; prod (private nodes) opens the GKE
+// module's webhook ports from the master range to the nodes' account, and dev (public nodes,
+// whose control plane reaches them without a peering route) has no such rule.
+func TestPrivateClusterAdmitsWebhooksFromTheControlPlane(t *testing.T) {
+	g := run(t, "prod", nil)
+	fw := g.Find("gcp:compute/firewall:Firewall", "apim-gke-webhooks")
+	require.NotNil(t, fw, "prod has private nodes: the webhook rule must exist")
+	assert.Equal(t, "INGRESS", fw.Get("direction"))
+	assert.Equal(t, []any{"172.16.0.0/28"}, fw.Get("sourceRanges"), "from the control plane's range only")
+	assert.Equal(t, []any{"apim-prod-nodes@" + harness.TestGCPProject + ".iam.gserviceaccount.com"}, fw.Get("targetServiceAccounts"),
+		"to the nodes, by their service account")
+	assert.Equal(t, []any{map[string]any{"protocol": "tcp", "ports": []any{"8443", "9443", "15017"}}}, fw.Get("allows"))
+	assert.Contains(t, fw.String("network"), "apim-vpc")
+	assert.True(t, g.DependsOn(one(t, g, typeK8sProv), fw), "Kubernetes work starts once webhooks can be reached")
+	assert.False(t, g.DependsOn(fw, one(t, g, typeCluster)), "built while the cluster is")
+
+	moved := run(t, "prod", map[string]any{"cluster.masterCidr": "172.16.32.0/28"})
+	assert.Equal(t, []any{"172.16.32.0/28"}, moved.Find("gcp:compute/firewall:Firewall", "apim-gke-webhooks").Get("sourceRanges"))
+
+	assert.Nil(t, run(t, "dev", nil).Find("gcp:compute/firewall:Firewall", "apim-gke-webhooks"), "public nodes need no rule")
+}
+
+// The node pool sends its kubelet settings explicitly, as GKE applies them: with the block
+// absent, the Terraform Google 5.x provider under pulumi-gcp v7 plans to remove the block GKE
+// reports back, on every preview after the first `up` (see gke.kubeletConfig).
+func TestNodePoolKubeletConfigIsExplicit(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		pool := one(t, run(t, stack, nil), typeNodePool)
+		assert.Equal(t, map[string]any{"cpuManagerPolicy": "none", "cpuCfsQuota": true, "cpuCfsQuotaPeriod": "100ms"},
+			pool.Get("nodeConfig.kubeletConfig"), stack)
+		assert.NotContains(t, pool.IgnoreChanges, "nodeConfig.kubeletConfig", "%s: stated, not ignored", stack)
 	}
 }

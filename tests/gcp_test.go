@@ -1,14 +1,12 @@
 package tests
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wso2-k8s/apim-gke/components/gke"
-	"github.com/wso2-k8s/apim-gke/stacks"
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
 
@@ -19,9 +17,9 @@ const typeGCPService = "gcp:projects/service:Service"
 func TestServiceAPIsAreEnabledFirst(t *testing.T) {
 	want := map[string][]string{
 		"dev": {"cloudresourcemanager.googleapis.com", "compute.googleapis.com", "container.googleapis.com",
-			"iam.googleapis.com", "iamcredentials.googleapis.com"},
+			"iam.googleapis.com", "iamcredentials.googleapis.com", "monitoring.googleapis.com", "servicenetworking.googleapis.com", "sqladmin.googleapis.com"},
 		"prod": {"cloudkms.googleapis.com", "cloudresourcemanager.googleapis.com", "compute.googleapis.com", "container.googleapis.com",
-			"file.googleapis.com", "iam.googleapis.com", "iamcredentials.googleapis.com"},
+			"file.googleapis.com", "iam.googleapis.com", "iamcredentials.googleapis.com", "monitoring.googleapis.com", "servicenetworking.googleapis.com", "sqladmin.googleapis.com"},
 	}
 	for stack, services := range want {
 		g := run(t, stack, nil)
@@ -40,14 +38,24 @@ func TestServiceAPIsAreEnabledFirst(t *testing.T) {
 			"gcp:serviceaccount/account:Account":      "iam.googleapis.com",
 			"gcp:container/cluster:Cluster":           "container.googleapis.com",
 			"gcp:compute/globalAddress:GlobalAddress": "compute.googleapis.com",
+			typePSAConnection:                         "servicenetworking.googleapis.com",
+			typeSQLInstance:                           "sqladmin.googleapis.com",
+			typeSQLDatabase:                           "sqladmin.googleapis.com",
+			typeSQLUser:                               "sqladmin.googleapis.com",
+		}
+		for _, typ := range []string{typeAlertPolicy, typeDashboard, typeUptimeCheck} {
+			mustWait[typ] = "monitoring.googleapis.com"
 		}
 		if stack == "prod" {
 			mustWait[typeFilestore] = "file.googleapis.com"
 			mustWait["gcp:kms/keyRing:KeyRing"] = "cloudkms.googleapis.com"
 		}
 		for typ, api := range mustWait {
-			r := one(t, g, typ)
-			assert.True(t, g.DependsOn(r, byName[api]), "%s: %s must wait for %s", stack, typ, api)
+			rs := g.OfType(typ)
+			require.NotEmpty(t, rs, "%s: %s", stack, typ)
+			for _, r := range rs {
+				assert.True(t, g.DependsOn(r, byName[api]), "%s: %s %s must wait for %s", stack, typ, r.Name, api)
+			}
 		}
 	}
 }
@@ -116,12 +124,7 @@ func TestGKEHardening(t *testing.T) {
 // Each rule GKE or Filestore would enforce at apply time, refused before anything is
 // registered, with the exact message.
 func TestGCPValidation(t *testing.T) {
-	cases := []struct {
-		name  string
-		stack string
-		set   map[string]any
-		want  string
-	}{
+	expectConfigRefusals(t, []configRefusal{
 		{"auto-upgrade off on a release channel", "dev", map[string]any{"nodePool.autoUpgrade": false},
 			"nodePool.autoUpgrade: false is not allowed: the cluster is on a release channel, whose nodes GKE keeps upgraded; remove the setting (upgrades happen in the maintenance window)"},
 		{"primary zone in node zones", "dev", map[string]any{"cluster.nodeZones": []any{"europe-west1-b", "europe-west1-c"}},
@@ -144,15 +147,50 @@ func TestGCPValidation(t *testing.T) {
 			`cluster.maintenanceWindow.recurrence: "weekends" is not valid; want an RFC 5545 rule such as FREQ=WEEKLY;BYDAY=SA,SU`},
 		{"KMS key name", "prod", map[string]any{"cluster.kmsKeyName": "my-key"},
 			`cluster.kmsKeyName: "my-key" is not valid; want projects/<project>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>`},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			g, err := harness.Run(stacks.Program, tc.stack, harness.Options{Set: tc.set})
-			require.Error(t, err)
-			var cfgErr *stacks.ConfigError
-			require.True(t, errors.As(err, &cfgErr), "%v", err)
-			assert.Contains(t, cfgErr.Problems, tc.want)
-			assert.Empty(t, g.All())
+		{"public network on a private endpoint", "prod", map[string]any{"cluster.masterAuthorizedNetworks": []any{map[string]any{"name": "office", "cidr": "81.2.69.0/24"}}},
+			`cluster.masterAuthorizedNetworks[0].cidr: "81.2.69.0/24" is not a private range, and with cluster.privateEndpoint true GKE admits only internal addresses to the control plane; want a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (e.g. a CI runner's subnet), or cluster.privateEndpoint false to fence the public endpoint with it`},
+		{"propagation wait", "prod", map[string]any{"cluster.propagationWaitSeconds": 901},
+			"cluster.propagationWaitSeconds: 901 is not valid; want 0 to 900"},
+		{"Filestore capacity off the tier's steps", "prod", map[string]any{"nfs.tier": "ZONAL", "nfs.capacityGb": 1100, "nfs.reservedIpRange": "10.30.0.0/26"},
+			"nfs.capacityGb: 1100 is not a size the ZONAL tier offers; want 1024 to 9984 GiB in steps of 256 GiB, or 10240 to 102400 GiB in steps of 2560 GiB"},
+		{"Filestore capacity above the tier's maximum", "prod", map[string]any{"nfs.tier": "BASIC_HDD", "nfs.reservedIpRange": "10.30.0.0/29", "nfs.capacityGb": 70000},
+			"nfs.capacityGb: 70000 is not a size the BASIC_HDD tier offers; want 1024 to 65433 GiB"},
+		{"Filestore range on the nodes", "prod", map[string]any{"nfs.reservedIpRange": "10.10.0.0/29"},
+			"nfs.reservedIpRange: 10.10.0.0/29 overlaps cluster.network.nodeCidr (10.10.0.0/20); Filestore's range must not overlap the node, pod, service or control-plane ranges"},
+		{"Filestore range on the pods", "prod", map[string]any{"nfs.reservedIpRange": "10.17.0.0/29"},
+			"nfs.reservedIpRange: 10.17.0.0/29 overlaps cluster.network.podCidr (10.16.0.0/14); Filestore's range must not overlap the node, pod, service or control-plane ranges"},
+		{"Filestore range on the control plane", "prod", map[string]any{"nfs.reservedIpRange": "172.16.0.8/29"},
+			"nfs.reservedIpRange: 172.16.0.8/29 overlaps cluster.masterCidr (172.16.0.0/28); Filestore's range must not overlap the node, pod, service or control-plane ranges"},
+		{"Filestore range too small for the tier", "prod", map[string]any{"nfs.tier": "ENTERPRISE", "nfs.zone": nil, "nfs.reservedIpRange": "10.30.0.0/29"},
+			`nfs.reservedIpRange: "10.30.0.0/29" is not valid for tier ENTERPRISE at 1024 GiB; want a /26 such as 10.30.0.0/26`},
+		{"Filestore range public", "prod", map[string]any{"nfs.reservedIpRange": "81.2.69.0/26"},
+			`nfs.reservedIpRange: "81.2.69.0/26" is not a private range; want a /26 inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, such as 10.30.0.0/26`},
+	})
+}
+
+// A just-enabled API and a just-made grant are given time to propagate before the cluster
+// uses them (the first `up` only: the wait is an after-create hook), and the cluster waits
+// for every grant it relies on: the nodes' roles and, in prod, GKE's use of the KMS key.
+func TestFirstUpWaitsForGrantsAndAPIsToPropagate(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			g := run(t, stack, nil)
+			cluster := one(t, g, typeCluster)
+			for _, s := range g.OfType(typeGCPService) {
+				assert.Equal(t, []string{"apim-apis-propagation"}, s.AfterCreate, "%s waits once enabled", s.Name)
+				assert.True(t, g.DependsOn(cluster, s))
+			}
+			grants := append(g.OfType(typeIAMMember), g.OfType("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")...)
+			want := map[string]int{"dev": 1, "prod": 2}[stack]
+			require.Len(t, grants, want)
+			for _, b := range grants {
+				assert.Equal(t, []string{"apim-gke-propagation"}, b.AfterCreate, "%s waits once granted", b.Name)
+				assert.True(t, g.DependsOn(cluster, b), "the cluster waits for %s", b.Name)
+			}
 		})
+	}
+	off := run(t, "prod", map[string]any{"cluster.propagationWaitSeconds": 0})
+	for _, r := range off.All() {
+		assert.Empty(t, r.AfterCreate, "propagationWaitSeconds 0: %s %s does not wait", r.Type, r.Name)
 	}
 }

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"github.com/wso2-k8s/apim-gke/components/platform"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -42,7 +43,8 @@ func TestGKEIngress(t *testing.T) {
 				"ws." + domain: "apim-gw:8099", "websub." + domain: "apim-gw:8021",
 				"dashboards." + domain: "opensearch-dashboards:5601"}, rules(t, ing))
 			assert.Equal(t, "gce", ing.Get("metadata.annotations[kubernetes.io/ingress.class]"))
-			addr := one(t, g, "gcp:compute/globalAddress:GlobalAddress")
+			addr := g.Find("gcp:compute/globalAddress:GlobalAddress", "apim-ingress")
+			require.NotNil(t, addr)
 			assert.Equal(t, "apim-ingress", ing.Get("metadata.annotations[kubernetes.io/ingress.global-static-ip-name]"), "the reserved address by name")
 			assert.True(t, g.DependsOn(ing, addr))
 			assert.Equal(t, "apim-ingress-frontend", ing.Get("metadata.annotations[networking.gke.io/v1beta1.FrontendConfig]"))
@@ -118,7 +120,7 @@ func TestIngressOnAnExistingCluster(t *testing.T) {
 func TestIngressValidation(t *testing.T) {
 	_, err := harness.Run(stacksProgram, "local", harness.Options{Set: map[string]any{"ingress.tls": "managed"}})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `ingress.tls: "managed" needs GKE's load balancer (Google-managed certificates); use secret or none`)
+	assert.Contains(t, err.Error(), `ingress.tls: "managed" needs GKE's load balancer (Google-managed certificates); use secret or self-signed`)
 	_, err = harness.Run(stacksProgram, "dev", harness.Options{Set: map[string]any{"ingress.tls": "secret"},
 		Secrets: without(without(harness.TestSecrets, "ingressTlsCertificate"), "ingressTlsKey")})
 	require.Error(t, err)
@@ -141,7 +143,8 @@ func TestIngressTLSFromConfigSecrets(t *testing.T) {
 
 func TestSamplePublisherJob(t *testing.T) {
 	g := run(t, "dev", nil)
-	job := one(t, g, "kubernetes:batch/v1:Job")
+	job := g.Find("kubernetes:batch/v1:Job", "apim-publish-hello")
+	require.NotNil(t, job)
 	assert.Nil(t, job.Get("metadata.name"), "auto-named, so an input change creates a new Job that runs again")
 	c := "spec.template.spec.containers.0."
 	assert.Equal(t, "python:3.13-alpine", job.Get(c+"image"))
@@ -159,9 +162,28 @@ func TestSamplePublisherJob(t *testing.T) {
 
 	changed := run(t, "dev", map[string]any{"apim.domain": "other.example.com"})
 	assert.NotEqual(t, job.Get("spec.template.metadata.annotations[checksum/inputs]"),
-		one(t, changed, "kubernetes:batch/v1:Job").Get("spec.template.metadata.annotations[checksum/inputs]"),
+		changed.Find("kubernetes:batch/v1:Job", "apim-publish-hello").Get("spec.template.metadata.annotations[checksum/inputs]"),
 		"a changed input changes the template, which replaces the Job and runs it again")
 
 	off := run(t, "dev", map[string]any{"publisher.enabled": false})
-	assert.Empty(t, off.OfType("kubernetes:batch/v1:Job"))
+	assert.Nil(t, off.Find("kubernetes:batch/v1:Job", "apim-publish-hello"))
+}
+
+// Without ranges the preview warns that the admin paths are public, naming them and the key
+// that fences them; with ranges (or no ingress) it does not.
+func TestAdminPathsUnfencedWarning(t *testing.T) {
+	a := platform.Args{}.WithDefaults(platform.Context{Name: "apim", Stack: "prod", GCPProject: "p-123456", GCPRegion: "europe-west1"})
+	a.APIM.Domain = "apim.example.com"
+	assert.Equal(t, "ingress.adminAllowedCidrs is empty: am.apim.example.com/carbon, am.apim.example.com/admin, am.apim.example.com/api/am/admin are as public as the portals; "+
+		"set your operators' ranges (office, VPN): `pulumi config set --path 'ingress.adminAllowedCidrs[0]' <cidr>`", a.AdminPathsUnfenced())
+	a.Ingress.AdminAllowedCIDRs = []string{"10.8.0.0/16"}
+	assert.Empty(t, a.AdminPathsUnfenced())
+	a.Ingress.AdminAllowedCIDRs = nil
+	off := false
+	a.Ingress.Enabled = &off
+	assert.Empty(t, a.AdminPathsUnfenced(), "nothing published, nothing to fence")
+
+	g := run(t, "prod", map[string]any{"ingress.adminAllowedCidrs": []any{"10.8.0.0/16"}})
+	require.Len(t, g.OfType("gcp:compute/securityPolicy:SecurityPolicy"), 1, "prod with ranges: a Cloud Armor policy")
+	assert.Empty(t, run(t, "prod", nil).OfType("gcp:compute/securityPolicy:SecurityPolicy"), "without: none")
 }

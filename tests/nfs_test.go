@@ -40,7 +40,7 @@ func assertStaticNFSVolume(t *testing.T, g *harness.Graph, server, path string) 
 	// API Manager mounts the claim at the shared directories, and depends on it so that a
 	// destroy deletes the pods before the claim they hold.
 	for _, d := range []string{"apim-cp", "apim-gw"} {
-		dep := g.Find(typeDeployment, d)
+		dep := apimWorkload(t, g, d)
 		assert.True(t, g.DependsOn(dep, pvc), "%s must be deleted before the claim it mounts", d)
 		vols := dep.Get("spec.template.spec.volumes").([]any)
 		var claims []any
@@ -88,9 +88,7 @@ func TestNFSOnAVM(t *testing.T) {
 	assert.Equal(t, []any{"10.10.0.0/20"}, fw.Get("sourceRanges"), "only the nodes mount NFS (the kubelet does)")
 	assert.Equal(t, []any{"apim-nfs-server"}, fw.Get("targetTags"))
 	assert.Equal(t, vm.Get("tags"), fw.Get("targetTags"))
-	for i := range 2 {
-		assert.Equal(t, []any{"2049", "111", "20048"}, fw.Get("allows."+string(rune('0'+i))+".ports"))
-	}
+	assert.Equal(t, []any{map[string]any{"protocol": "tcp", "ports": []any{"2049"}}}, fw.Get("allows"))
 	assertStaticNFSVolume(t, g, "10.10.0.50", "/srv/nfs/apim")
 	assert.True(t, g.DependsOn(g.Find(typePV, "apim-nfs"), vm), "the volume waits for its server")
 }
@@ -99,8 +97,8 @@ func TestNFSOnFilestore(t *testing.T) {
 	g := run(t, "prod", nil)
 	fs := one(t, g, typeFilestore)
 	assert.Equal(t, 1024.0, fs.Get("fileShares.capacityGb"))
-	assert.Equal(t, "BASIC_HDD", fs.Get("tier"))
-	assert.Equal(t, "europe-west1-b", fs.Get("location"), "a basic tier is zonal")
+	assert.Equal(t, "REGIONAL", fs.Get("tier"))
+	assert.Equal(t, "europe-west1", fs.Get("location"), "regional: the share outlives a zone")
 	rules := fs.Get("fileShares.nfsExportOptions").([]any)
 	require.Len(t, rules, 1, "one export rule: the node range")
 	assert.Equal(t, []any{"10.10.0.0/20"}, fs.Get("fileShares.nfsExportOptions.0.ipRanges"))
@@ -127,12 +125,12 @@ func TestNFSOnFilestore(t *testing.T) {
 	assert.Equal(t, nfs.DirectoriesScript, job.Get(c+"command.2"))
 	assert.Contains(t, job.String(c+"env"), "tenants userstores")
 	for _, d := range []string{"apim-cp", "apim-gw"} {
-		assert.True(t, g.DependsOn(g.Find(typeDeployment, d), job), "%s mounts the directories only once they exist", d)
+		assert.True(t, g.DependsOn(apimWorkload(t, g, d), job), "%s mounts the directories only once they exist", d)
 	}
 }
 
 func TestRegionalFilestoreTierIsPlacedInTheRegion(t *testing.T) {
-	g := run(t, "prod", map[string]any{"nfs.tier": "REGIONAL"})
+	g := run(t, "prod", map[string]any{"nfs.tier": "REGIONAL", "nfs.reservedIpRange": "10.30.0.0/26"})
 	assert.Equal(t, "europe-west1", one(t, g, typeFilestore).Get("location"))
 	_, err := harness.Run(stacksProgram, "prod", harness.Options{Set: map[string]any{"nfs.tier": "ENTERPRISE", "nfs.zone": "us-east1-b"}})
 	require.Error(t, err)
@@ -191,11 +189,24 @@ func TestFileServerDoesNotWaitForTheCluster(t *testing.T) {
 func TestFilestoreCapacityBelowTierMinimum(t *testing.T) {
 	_, err := harness.Run(stacksProgram, "prod", harness.Options{Set: map[string]any{"nfs.capacityGb": 500}})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "nfs.capacityGb: 500 is below the BASIC_HDD tier's minimum of 1024 GB; raise it or choose another tier")
+	assert.Contains(t, err.Error(), "nfs.capacityGb: 500 is below the REGIONAL tier's minimum of 1024 GiB; raise it or choose another tier")
 	_, err = harness.Run(stacksProgram, "prod", harness.Options{Set: map[string]any{"nfs.tier": "BASIC_SSD", "nfs.capacityGb": 1024}})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "nfs.capacityGb: 1024 is below the BASIC_SSD tier's minimum of 2560 GB")
-	assert.Equal(t, 2560, nfs.TierMinimumGB["BASIC_SSD"])
+	assert.Contains(t, err.Error(), "nfs.capacityGb: 1024 is below the BASIC_SSD tier's minimum of 2560 GiB")
+	assert.Equal(t, 2560, nfs.FilestoreTiers["BASIC_SSD"][0].Min)
+}
+
+// Filestore takes a range the program chooses, not one it picks itself (which could be a
+// range the VPC needs later, such as the private control plane's /28): prod's is explicit,
+// sized for its tier, and clear of every other range of the VPC.
+func TestFilestoreHasAReservedRange(t *testing.T) {
+	g := run(t, "prod", nil)
+	fs := one(t, g, typeFilestore)
+	assert.Equal(t, "10.30.0.0/26", fs.Get("networks.0.reservedIpRange"), "the regional tier takes a /26")
+	basic := one(t, run(t, "prod", map[string]any{"nfs.tier": "BASIC_HDD", "nfs.reservedIpRange": nil}), typeFilestore)
+	assert.Equal(t, "10.30.0.0/29", basic.Get("networks.0.reservedIpRange"), "the default follows the tier")
+	own := one(t, run(t, "prod", map[string]any{"nfs.reservedIpRange": "192.168.50.64/26"}), typeFilestore)
+	assert.Equal(t, "192.168.50.64/26", own.Get("networks.0.reservedIpRange"))
 }
 
 func TestCloudBackendNeedsGKE(t *testing.T) {
@@ -203,4 +214,21 @@ func TestCloudBackendNeedsGKE(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `nfs.backend: "vm" needs cluster.mode gke; with an existing cluster use in-cluster or storage-class`)
 	assert.Empty(t, g.All())
+}
+
+// Every client mounts the VM's share over NFSv4.1, which needs 2049/tcp alone: the firewall
+// admits nothing else, and the server refuses the versions that would need more (v3's
+// portmapper and mountd), with the services only they use masked.
+func TestNFSVMServesNFSv4Only(t *testing.T) {
+	g := run(t, "dev", nil)
+	fw := one(t, g, typeFirewall)
+	assert.Equal(t, []any{map[string]any{"protocol": "tcp", "ports": []any{"2049"}}}, fw.Get("allows"),
+		"no 111 (portmapper) or 20048 (mountd), no UDP")
+	pv := g.Find(typePV, "apim-nfs")
+	require.NotNil(t, pv)
+	assert.Equal(t, []any{"hard", "nfsvers=4.1"}, pv.Get("spec.mountOptions"), "clients speak NFSv4.1")
+	script := one(t, g, typeInstance).String("metadata[startup-script]")
+	assert.Contains(t, script, "[nfsd]\nvers3=n\nvers4.0=n\n", "the server speaks 4.1 and later only")
+	assert.Contains(t, script, "systemctl mask --now rpcbind.socket rpcbind.service rpc-statd.service")
+	assert.NotContains(t, script, "20048")
 }

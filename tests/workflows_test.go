@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -292,6 +293,26 @@ func checkProdPlacement(wf workflowFile) []string {
 	return problems
 }
 
+// policyPackDir is the policy pack every preview runs (policy/PulumiPolicy.yaml).
+const policyPackDir = "policy"
+
+// checkPolicyPack: every Pulumi preview runs the project's policy pack, so a mandatory
+// violation fails the pull request's check.
+func checkPolicyPack(wf workflowFile) []string {
+	var problems []string
+	for _, j := range wf.Jobs {
+		for _, s := range j.Steps {
+			if actionName(s.Uses) != pulumiAction || s.With["command"] != "preview" {
+				continue
+			}
+			if !slices.Contains(strings.Fields(s.With["policyPacks"]), policyPackDir) {
+				problems = append(problems, fmt.Sprintf("%s:%d: job %s previews %s without the policy pack (policyPacks: %s)", wf.Path, s.Line, j.Name, s.With["stack-name"], policyPackDir))
+			}
+		}
+	}
+	return problems
+}
+
 func repoWorkflows(t *testing.T) []workflowFile {
 	t.Helper()
 	root, err := harness.RepoRoot()
@@ -364,6 +385,25 @@ func TestWorkflowsPinOnePulumiVersion(t *testing.T) {
 	}
 }
 
+func TestWorkflowsRunThePolicyPackOnEveryPreview(t *testing.T) {
+	root, err := harness.RepoRoot()
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(root, policyPackDir, "PulumiPolicy.yaml"))
+	require.NoError(t, err, "the pack the previews run")
+	previews := 0
+	for _, wf := range repoWorkflows(t) {
+		assert.Empty(t, checkPolicyPack(wf), wf.Path)
+		for _, j := range wf.Jobs {
+			for _, s := range j.Steps {
+				if actionName(s.Uses) == pulumiAction && s.With["command"] == "preview" {
+					previews++
+				}
+			}
+		}
+	}
+	assert.Equal(t, 2, previews, "expected dev's and prod's previews")
+}
+
 func TestWorkflowsRunProdInsideTheVPC(t *testing.T) {
 	prodJobs := 0
 	for _, wf := range repoWorkflows(t) {
@@ -428,9 +468,13 @@ func TestWorkflowChecksCatchViolations(t *testing.T) {
 	t.Run("prod on a GitHub-hosted runner, deployed outside production", func(t *testing.T) {
 		only(t, checkProdPlacement(fixture("prod-hosted.yml")), "runs Pulumi on prod on [ubuntu-latest]", "runs pulumi up on prod outside the production environment")
 	})
+	t.Run("a preview without the policy pack", func(t *testing.T) {
+		only(t, checkPolicyPack(fixture("preview-without-policy.yml")),
+			"preview-without-policy.yml:12: job preview previews dev without the policy pack", "preview-without-policy.yml:17: job preview previews prod without the policy pack")
+	})
 	t.Run("the repository's own workflows pass every check", func(t *testing.T) {
 		for _, wf := range repoWorkflows(t) {
-			assert.Empty(t, append(append(checkPinned(wf), checkIDToken(wf)...), checkTopLevelPermissions(wf)...))
+			assert.Empty(t, append(append(append(checkPinned(wf), checkIDToken(wf)...), checkTopLevelPermissions(wf)...), checkPolicyPack(wf)...))
 		}
 	})
 }

@@ -42,18 +42,34 @@ func TestExactKubernetesObjectsPerComponent(t *testing.T) {
 	for _, stack := range []string{"dev", "prod", "local"} {
 		t.Run(stack, func(t *testing.T) {
 			g := run(t, stack, nil)
-			assert.Equal(t, sortedCopy([]string{
-				typeConfigMap + " apim-mysql-initdb", typeSecret + " apim-mysql-credentials", typeStatefulSet + " apim-mysql",
-				typeService + " apim-mysql", typeNetPol + " apim-mysql",
-			}), children(g, "wso2apim:mysql:MySQL"))
-			assert.Equal(t, sortedCopy([]string{
+			if stack == "local" {
+				assert.Equal(t, sortedCopy([]string{
+					typeConfigMap + " apim-mysql-initdb", typeSecret + " apim-mysql-credentials", typeStatefulSet + " apim-mysql",
+					typeService + " apim-mysql", typeNetPol + " apim-mysql",
+					typeCronJob + " apim-mysql-backup", typePVC + " apim-mysql-backup", typeNetPol + " apim-mysql-backup",
+				}), children(g, "wso2apim:mysql:MySQL"))
+				assert.Empty(t, g.OfType(typeExternalDB))
+			} else {
+				assert.Equal(t, sortedCopy([]string{
+					typeSecret + " apim-mysql-credentials", typeService + " apim-mysql", typeEndpointSlice + " apim-mysql",
+					typeJob + " apim-mysql-schema", typeNetPol + " apim-mysql-schema",
+				}), children(g, typeExternalDB))
+				assert.Empty(t, g.OfType("wso2apim:mysql:MySQL"))
+			}
+			cp := []string{
 				typeSecret + " apim-cp-credentials", typeConfigMap + " apim-cp-conf", typeService + " apim-cp",
-				typeDeployment + " apim-cp", typePDB + " apim-cp", typeNetPol + " apim-cp",
-			}), children(g, "wso2apim:apim:ControlPlane"))
-			assert.Equal(t, sortedCopy([]string{
+				typeService + " apim-cp-nodes", typeStatefulSet + " apim-cp", typePDB + " apim-cp", typeNetPol + " apim-cp",
+			}
+			gw := []string{
 				typeConfigMap + " apim-gw-conf", typeService + " apim-gw", typeDeployment + " apim-gw",
 				typePDB + " apim-gw", typeHPA + " apim-gw", typeNetPol + " apim-gw",
-			}), children(g, "wso2apim:apim:Gateway"))
+			}
+			if stack != "local" {
+				// Cloud SQL's CA, for the truststore.
+				cp, gw = append(cp, typeConfigMap+" apim-cp-trusted-certs"), append(gw, typeConfigMap+" apim-gw-trusted-certs")
+			}
+			assert.Equal(t, sortedCopy(cp), children(g, "wso2apim:apim:ControlPlane"))
+			assert.Equal(t, sortedCopy(gw), children(g, "wso2apim:apim:Gateway"))
 			assert.Equal(t, sortedCopy([]string{
 				typeDeployment + " apim-hello", typeService + " apim-hello", typePDB + " apim-hello", typeNetPol + " apim-hello",
 			}), children(g, "wso2apim:backend:Backend"))
@@ -71,12 +87,42 @@ func sortedCopy(s []string) []string {
 	return c
 }
 
+// deploymentTOMLs are every deployment.toml an API Manager ConfigMap holds: the gateway's one,
+// or each control plane node's (deployment-<n>.toml), node 0 first.
+func deploymentTOMLs(t *testing.T, g *harness.Graph, configMap string) []string {
+	t.Helper()
+	cm := g.Find(typeConfigMap, configMap)
+	require.NotNil(t, cm, configMap)
+	if one := cm.String("data[deployment.toml]"); one != "" {
+		return []string{one}
+	}
+	var out []string
+	for i := 0; ; i++ {
+		file := cm.String(fmt.Sprintf("data[deployment-%d.toml]", i))
+		if file == "" {
+			break
+		}
+		out = append(out, file)
+	}
+	require.NotEmpty(t, out, "%s holds no deployment.toml", configMap)
+	return out
+}
+
+// apimWorkload finds an API Manager workload by name: the gateway's Deployment or the control
+// plane's StatefulSet.
+func apimWorkload(t *testing.T, g *harness.Graph, name string) *harness.Resource {
+	t.Helper()
+	w := g.Find(typeDeployment, name)
+	if w == nil {
+		w = g.Find(typeStatefulSet, name)
+	}
+	require.NotNil(t, w, name)
+	return w
+}
+
 func apimDeployments(t *testing.T, g *harness.Graph) []*harness.Resource {
 	t.Helper()
-	cp, gw := g.Find(typeDeployment, "apim-cp"), g.Find(typeDeployment, "apim-gw")
-	require.NotNil(t, cp)
-	require.NotNil(t, gw)
-	return []*harness.Resource{cp, gw}
+	return []*harness.Resource{apimWorkload(t, g, "apim-cp"), apimWorkload(t, g, "apim-gw")}
 }
 
 func TestAPIMWorkloadsRollWithoutDowntime(t *testing.T) {
@@ -84,9 +130,16 @@ func TestAPIMWorkloadsRollWithoutDowntime(t *testing.T) {
 		g := run(t, stack, nil)
 		for _, d := range apimDeployments(t, g) {
 			name := stack + "/" + d.Name
-			assert.Equal(t, "RollingUpdate", d.Get("spec.strategy.type"), name)
-			assert.Equal(t, 1.0, d.Get("spec.strategy.rollingUpdate.maxSurge"), name)
-			assert.Equal(t, 0.0, d.Get("spec.strategy.rollingUpdate.maxUnavailable"), name)
+			if d.Type == typeStatefulSet {
+				// The control plane's nodes: one replaced at a time, each once the one
+				// before is ready; never a surge node that knows none of the others.
+				assert.Equal(t, "RollingUpdate", d.Get("spec.updateStrategy.type"), name)
+				assert.Equal(t, map[string]float64{"dev": 1, "prod": 2}[stack], d.Get("spec.replicas"), name)
+			} else {
+				assert.Equal(t, "RollingUpdate", d.Get("spec.strategy.type"), name)
+				assert.Equal(t, 1.0, d.Get("spec.strategy.rollingUpdate.maxSurge"), name)
+				assert.Equal(t, 0.0, d.Get("spec.strategy.rollingUpdate.maxUnavailable"), name)
+			}
 			assert.Equal(t, 30.0, d.Get("spec.minReadySeconds"), name+": the article's 30 s")
 			c := "spec.template.spec.containers.0."
 			assert.Equal(t, 9443.0, d.Get(c+"startupProbe.tcpSocket.port"), name)
@@ -98,8 +151,11 @@ func TestAPIMWorkloadsRollWithoutDowntime(t *testing.T) {
 			for _, probe := range []string{"startupProbe", "livenessProbe", "readinessProbe"} {
 				assert.Nil(t, d.Get(c+probe+".exec"), "%s %s must not exec (4.x images have no nc)", name, probe)
 			}
-			assert.Equal(t, []any{"sleep", "15"}, d.Get(c+"lifecycle.preStop.exec.command"), name+": keep serving while endpoints and load balancers let go")
-			assert.Equal(t, 60.0, d.Get("spec.template.spec.terminationGracePeriodSeconds"), name)
+			// GKE's load balancer drains a backend for ingress.drainingTimeoutSeconds (30 s):
+			// the pods keep serving that long plus 5 s for the endpoints to propagate, and
+			// Carbon gets a minute to shut down after.
+			assert.Equal(t, []any{"sleep", "35"}, d.Get(c+"lifecycle.preStop.exec.command"), name+": keep serving while endpoints and load balancers let go")
+			assert.Equal(t, 95.0, d.Get("spec.template.spec.terminationGracePeriodSeconds"), name)
 			assert.Equal(t, map[string]string{"dev": "1", "prod": "2"}[stack], d.Get(c+"resources.requests.cpu"), name+": dev halves the request so that its pool fits")
 			assert.Equal(t, "2Gi", d.Get(c+"resources.requests.memory"), name)
 			assert.Equal(t, "3", d.Get(c+"resources.limits.cpu"), name)
@@ -112,7 +168,12 @@ func TestAPIMWorkloadsRollWithoutDowntime(t *testing.T) {
 			assert.Equal(t, []any{"ALL"}, d.Get(sc+"capabilities.drop"), name)
 			assert.Equal(t, "RuntimeDefault", d.Get(sc+"seccompProfile.type"), name)
 			assert.NotEmpty(t, d.Get("spec.template.metadata.annotations[checksum/config]"), name)
-			assert.Len(t, d.Get("spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution"), 2, name+": spread over nodes and zones")
+			spread, _ := d.Get("spec.template.spec.topologySpreadConstraints").([]any)
+			require.Len(t, spread, 2, name+": spread over zones and nodes")
+			assert.Equal(t, "topology.kubernetes.io/zone", spread[0].(map[string]any)["topologyKey"], name)
+			assert.Equal(t, "ScheduleAnyway", spread[0].(map[string]any)["whenUnsatisfiable"], name+": a lost zone never blocks rescheduling in the others")
+			assert.Equal(t, "kubernetes.io/hostname", spread[1].(map[string]any)["topologyKey"], name)
+			assert.Equal(t, "DoNotSchedule", spread[1].(map[string]any)["whenUnsatisfiable"], name+": on GKE the autoscaler adds a node rather than stack two replicas")
 			for _, l := range []string{"name", "component", "part-of", "managed-by", "version"} {
 				assert.NotEmpty(t, d.Get("spec.template.metadata.labels[app.kubernetes.io/"+l+"]"), "%s label %s", name, l)
 			}
@@ -133,26 +194,39 @@ func envValue(d *harness.Resource, name string) string {
 
 func TestConfigChangeRollsPods(t *testing.T) {
 	checksum := func(g *harness.Graph, name string) string {
-		return g.Find(typeDeployment, name).String("spec.template.metadata.annotations[checksum/config]")
+		return apimWorkload(t, g, name).String("spec.template.metadata.annotations[checksum/config]")
 	}
 	before := run(t, "dev", nil)
 	after := run(t, "dev", map[string]any{"apim.domain": "other.example.com"})
 	for _, name := range []string{"apim-cp", "apim-gw"} {
 		assert.NotEqual(t, checksum(before, name), checksum(after, name), "%s must roll when deployment.toml changes", name)
-		conf := after.Find(typeConfigMap, name+"-conf").String("data[deployment.toml]")
+		conf := deploymentTOMLs(t, after, name+"-conf")[0]
 		assert.Contains(t, conf, "other.example.com")
 	}
 	again := run(t, "dev", nil)
 	assert.Equal(t, checksum(before, "apim-gw"), checksum(again, "apim-gw"), "the checksum is stable when nothing changes")
 	for _, name := range []string{"apim-cp", "apim-gw"} {
-		conf := before.Find(typeConfigMap, name+"-conf").String("data[deployment.toml]")
-		assert.Equal(t, kube.Checksum(conf), checksum(before, name), "%s: the checksum is of the very file the pods mount", name)
+		cm := before.Find(typeConfigMap, name+"-conf")
+		assert.Equal(t, kube.Checksum(append(deploymentTOMLs(t, before, name+"-conf"), cm.String("data[log4j2.properties]"))...), checksum(before, name),
+			"%s: the checksum is of the very files the pods mount (deployment.toml, log4j2.properties)", name)
 	}
 }
 
+// The bounds are the stack's as set: besides the shipped ones, bounds no rule of thumb derives
+// from each other (7 is neither min+1 nor a multiple of 2 or 3).
 func TestGatewayAutoscaler(t *testing.T) {
-	for stack, want := range map[string][2]float64{"dev": {1, 2}, "prod": {2, 6}} {
-		g := run(t, stack, nil)
+	for _, c := range []struct {
+		name, stack string
+		set         map[string]any
+		want        [2]float64
+	}{
+		{"dev", "dev", nil, [2]float64{1, 2}},
+		{"prod", "prod", nil, [2]float64{2, 6}},
+		{"prod 2..7", "prod", map[string]any{"gateway.minReplicas": 2, "gateway.maxReplicas": 7}, [2]float64{2, 7}},
+		{"local 3..7", "local", map[string]any{"gateway.minReplicas": 3, "gateway.maxReplicas": 7}, [2]float64{3, 7}},
+	} {
+		stack, want := c.name, c.want
+		g := run(t, c.stack, c.set)
 		hpa := one(t, g, typeHPA)
 		assert.Equal(t, "apps/v1", hpa.Get("spec.scaleTargetRef.apiVersion"))
 		assert.Equal(t, "Deployment", hpa.Get("spec.scaleTargetRef.kind"))
@@ -162,7 +236,7 @@ func TestGatewayAutoscaler(t *testing.T) {
 		assert.Equal(t, "cpu", hpa.Get("spec.metrics.0.resource.name"))
 		assert.Equal(t, "Utilization", hpa.Get("spec.metrics.0.resource.target.type"))
 		assert.Equal(t, 70.0, hpa.Get("spec.metrics.0.resource.target.averageUtilization"))
-		assert.Equal(t, map[string]float64{"dev": 300, "prod": 600}[stack], hpa.Get("spec.behavior.scaleDown.stabilizationWindowSeconds"), stack)
+		assert.Equal(t, map[string]float64{"dev": 300, "prod": 600, "local": 300}[c.stack], hpa.Get("spec.behavior.scaleDown.stabilizationWindowSeconds"), stack)
 		assert.Equal(t, 0.0, hpa.Get("spec.behavior.scaleUp.stabilizationWindowSeconds"), "scale up at once: a new gateway needs minutes to start")
 		assert.Equal(t, 50.0, hpa.Get("spec.behavior.scaleDown.policies.0.value"), "remove at most half the gateways a minute")
 		assert.Nil(t, g.Find(typeDeployment, "apim-gw").Get("spec.replicas"), "the HPA owns the gateway's replica count")
@@ -195,13 +269,24 @@ func TestSecretsOnlyInSecrets(t *testing.T) {
 				if r.Type == typeK8sProv || r.Type == "pulumi:providers:gcp" {
 					continue
 				}
+				if r.Type == "gcp:sql/user:User" && key == "mysqlPassword" {
+					// How Cloud SQL learns the user's password: as a Pulumi secret only.
+					assert.True(t, r.IsSecret("password"), "%s: the password is a Pulumi secret", r.Name)
+					continue
+				}
 				assert.NotContains(t, text, value, "%s %s holds secret %s", r.Type, r.Name, key)
 			}
 		}
 		for _, s := range g.OfType(typeSecret) {
-			for k := range s.Get("stringData").(map[string]any) {
-				assert.True(t, s.IsSecret("stringData."+k), "%s stringData.%s must be a Pulumi secret", s.Name, k)
+			fields := 0
+			for _, field := range []string{"stringData", "data"} {
+				values, _ := s.Get(field).(map[string]any)
+				for k := range values {
+					fields++
+					assert.True(t, s.IsSecret(field+"["+k+"]"), "%s %s[%s] must be a Pulumi secret", s.Name, field, k)
+				}
 			}
+			assert.NotZero(t, fields, "%s holds nothing", s.Name)
 		}
 		for _, d := range append(g.OfType(typeDeployment), g.OfType(typeStatefulSet)...) {
 			containers, _ := d.Get("spec.template.spec.containers").([]any)
@@ -223,8 +308,9 @@ func TestSecretsOnlyInSecrets(t *testing.T) {
 	}
 }
 
+// The in-cluster server, as prod would run it with mysql.mode incluster.
 func TestMySQL(t *testing.T) {
-	g := run(t, "prod", nil)
+	g := run(t, "prod", map[string]any{"mysql.mode": "incluster", "mysql.storageSize": "100Gi", "mysql.storageClass": "premium-rwo"})
 	sts := g.Find(typeStatefulSet, "apim-mysql")
 	require.NotNil(t, sts)
 	assert.True(t, sts.Protect, "prod database is protected")
@@ -245,7 +331,7 @@ func TestMySQL(t *testing.T) {
 	assert.Contains(t, initdb, "CREATE DATABASE IF NOT EXISTS shared_db")
 	assert.Contains(t, initdb, "apimgt-mysql.sql")
 
-	dev := run(t, "dev", nil)
+	dev := run(t, "dev", map[string]any{"mysql.mode": "incluster"})
 	assert.False(t, dev.Find(typeStatefulSet, "apim-mysql").Protect, "dev database is not protected")
 }
 
@@ -260,7 +346,8 @@ func TestWorkloadsUseTheClusterProvider(t *testing.T) {
 }
 
 // Workloads are created in parallel: none waits for another workload, only for the namespace
-// (and, for the StatefulSet, its own Secret and init script).
+// (and, for the StatefulSet, its own Secret and init script) and, through the Kubernetes
+// provider, for the node pool that runs them (TestApplyOrderOnAFreshProject).
 func TestWorkloadsDoNotWaitForEachOther(t *testing.T) {
 	g := run(t, "dev", nil)
 	workloads := append(g.OfType(typeDeployment), g.OfType(typeStatefulSet)...)
@@ -270,6 +357,5 @@ func TestWorkloadsDoNotWaitForEachOther(t *testing.T) {
 				assert.False(t, g.DependsOn(a, b), "%s waits for %s", a.Name, b.Name)
 			}
 		}
-		assert.False(t, g.DependsOn(a, one(t, g, typeNodePool)), "%s must not wait for the node pool", a.Name)
 	}
 }

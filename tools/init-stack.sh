@@ -19,7 +19,7 @@
 #                       $CLOUDSDK_CORE_PROJECT; stacks with gcp: settings only)
 #
 # It changes nothing but the backend login, the stack and Pulumi.<stack>.yaml; it never runs
-# preview or up. Docs: "First deploy on a new Google Cloud project" in README.md.
+# preview or up. Docs: "First deploy on a new Google Cloud project", docs/first-deploy.md.
 set -euo pipefail
 
 usage() {
@@ -170,11 +170,11 @@ echo
 echo "Next steps for $stack:"
 if $on_gcp; then
   echo "  git add $stack_file && git commit -m 'Stack $stack: secrets provider and project'"
-  echo "  pulumi preview -s $stack      # as the deployer identity (README: the roles it needs)"
+  echo "  pulumi preview -s $stack      # as the deployer (its roles: docs/first-deploy.md, step 4)"
   if grep -Eq '^[[:space:]]+privateEndpoint:[[:space:]]*true' "$stack_file" || [ "$stack" = prod ]; then
     echo "  The control plane's endpoint is private: the first 'pulumi up' builds everything but the"
-    echo "  cluster from here, then the runner inside the VPC does the rest (README: 'The"
-    echo "  self-hosted runner for prod')."
+    echo "  cluster from here, then the runner inside the VPC does the rest (docs/first-deploy.md:"
+    echo "  '9. The self-hosted runner for prod')."
   else
     echo "  pulumi up -s $stack           # the first up also generates the passwords, in-cluster"
   fi

@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/wso2-k8s/apim-gke/components/apim"
+	"github.com/wso2-k8s/apim-gke/components/keystores"
 	"github.com/wso2-k8s/apim-gke/components/kube"
 	"github.com/wso2-k8s/apim-gke/components/mysql"
 )
@@ -62,6 +63,17 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 
+	// Keys of this deployment's own, never the images' (whose private keys are public),
+	// kept across updates; bump Generation to rotate them.
+	stores, err := keystores.NewKeystores(ctx, "keys", &keystores.Args{
+		Namespace: namespace,
+		Name:      "apis-keystores",
+		DNSNames:  []string{"localhost", "apis-cp", "apis-cp.apis.svc", "*.apis-cp-nodes", "*.apis-cp-nodes.apis.svc", "apis-gw", "apis-gw.apis.svc"},
+	}, withK8s)
+	if err != nil {
+		return err
+	}
+
 	// What the control plane and its gateways share; the JDBC driver comes from Maven
 	// Central by default.
 	shared := apim.Shared{
@@ -69,6 +81,7 @@ func program(ctx *pulumi.Context) error {
 		Database:           apim.Database{Host: db.Host, Username: db.Username, Password: db.PasswordSecret},
 		ManagementHostname: "portal.example.org",
 		GatewayHostname:    "api.example.org",
+		Keystores:          stores.SecretName,
 	}
 	cp, err := apim.NewControlPlane(ctx, "cp", &apim.ControlPlaneArgs{
 		Workload:       apim.Workload{Name: "apis-cp"},

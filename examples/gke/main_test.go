@@ -24,6 +24,6 @@ func TestExampleComposes(t *testing.T) {
 	assert.Equal(t, 12.0, pool.Get("autoscaling.totalMaxNodeCount"))
 	hpa := g.Find("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "shop-gw")
 	assert.Equal(t, 8.0, hpa.Get("spec.maxReplicas"))
-	assert.Len(t, g.OfType("kubernetes:core/v1:Secret"), 2+4, "the control plane's and MySQL's Secrets, and one per generated value")
+	assert.Len(t, g.OfType("kubernetes:core/v1:Secret"), 2+4+1, "the control plane's and MySQL's Secrets, one per generated value, and the keystores")
 	assert.Empty(t, g.OfType("wso2apim:analytics:Analytics"))
 }

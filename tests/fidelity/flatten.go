@@ -104,12 +104,18 @@ func Segments(key string) []string {
 }
 
 // MatchKey reports whether a concrete flattened key is covered by a pattern from a key list.
-// A "*" segment matches one segment, or, as the last segment, any non-empty remainder. A
+// A "*" segment matches one segment, or, as the last segment, any non-empty remainder; a "$N"
+// segment matches one segment of word characters, as the config mapper matches it. A
 // pattern also covers the keys below it when it names an array of tables or a map that a
 // template hands on whole: that is not assumed here, so only "*" widens a pattern.
 func MatchKey(pattern, key string) bool {
 	if pattern == key {
 		return true
+	}
+	if IsPattern(pattern) {
+		// an infer.json "$N" pattern covers the keys the config mapper binds it to
+		_, ok := MatchPattern(pattern, key)
+		return ok
 	}
 	if !strings.Contains(pattern, "*") {
 		return false

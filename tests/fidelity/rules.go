@@ -40,7 +40,7 @@ type Rules struct {
 	Dist    string
 	Header  []string // the data file's comment lines (provenance, definitions)
 	Keys    map[string]*KeyInfo
-	wild    []*KeyInfo // keys containing "*"
+	wild    []*KeyInfo // keys containing "*" or an infer.json "$N" segment
 }
 
 // Finding is one problem found in a rendered file.
@@ -65,12 +65,7 @@ func DataDir(version string) string {
 // Load reads the key list of a distribution ("all-in-one" or "universal-gw"; "gateway" is an
 // alias of the latter) of a version, e.g. Load("4.7.0", "all-in-one").
 func Load(version, dist string) (*Rules, error) {
-	switch dist {
-	case "gateway", "universal-gateway", "wso2am-universal-gw":
-		dist = UniversalGW
-	case "wso2am", "all-in-one-apim":
-		dist = AllInOne
-	}
+	dist = canonicalDist(dist)
 	r, err := LoadFile(filepath.Join(DataDir(version), "keys-"+dist+".txt"))
 	if err != nil {
 		return nil, err
@@ -133,7 +128,7 @@ func LoadFile(path string) (*Rules, error) {
 			ki.Origins = strings.Split(parts[2], ",")
 		}
 		r.Keys[ki.Key] = ki
-		if strings.Contains(ki.Key, "*") {
+		if strings.Contains(ki.Key, "*") || IsPattern(ki.Key) {
 			r.wild = append(r.wild, ki)
 		}
 	}
@@ -264,4 +259,16 @@ func (r *Rules) Required() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// canonicalDist maps the names a distribution goes by (its directory, its image, its role) to
+// the one the data files use.
+func canonicalDist(dist string) string {
+	switch dist {
+	case "gateway", "universal-gateway", "wso2am-universal-gw":
+		return UniversalGW
+	case "wso2am", "all-in-one-apim":
+		return AllInOne
+	}
+	return dist
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/wso2-k8s/apim-gke/policy/rules"
 )
 
 // Resource is one registration as the engine would have seen it.
@@ -24,6 +26,9 @@ type Resource struct {
 	Protect             bool
 	DeleteBeforeReplace bool
 	IgnoreChanges       []string
+	// AfterCreate names the resource hooks the engine runs once the resource is created,
+	// before it reports it done to anything that waits for it.
+	AfterCreate []string
 	// Inputs are the registered inputs with secrets unwrapped; SecretPaths lists the dotted
 	// paths whose values were marked secret.
 	Inputs      map[string]any
@@ -35,8 +40,12 @@ type Resource struct {
 // Get returns the input at a dotted path such as "spec.template.spec.containers.0.image",
 // or nil when any step is missing.
 func (r *Resource) Get(path string) any {
-	return lookup(r.Inputs, path)
+	// The policy rules read the graph with the same path syntax.
+	return rules.Lookup(r.Inputs, path)
 }
+
+// Properties are the registered inputs as the engine received them: secrets and unknowns kept.
+func (r *Resource) Properties() resource.PropertyMap { return r.raw.Copy() }
 
 // String returns the input at path formatted with %v ("" when missing).
 func (r *Resource) String(path string) string {
@@ -50,59 +59,11 @@ func (r *Resource) String(path string) string {
 // IsSecret reports whether the input at path (or one of its ancestors) was a secret.
 func (r *Resource) IsSecret(path string) bool {
 	for _, p := range r.SecretPaths {
-		if path == p || strings.HasPrefix(path, p+".") {
+		if path == p || strings.HasPrefix(path, p+".") || strings.HasPrefix(path, p+"[") {
 			return true
 		}
 	}
 	return false
-}
-
-func lookup(v any, path string) any {
-	if path == "" {
-		return v
-	}
-	for _, step := range splitPath(path) {
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[step]
-		case []any:
-			i := -1
-			if _, err := fmt.Sscan(step, &i); err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			v = x[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
-// splitPath splits "a.b[c.d/e].0" into a, b, c.d/e, 0: keys with dots (labels and
-// annotations) go in brackets.
-func splitPath(path string) []string {
-	var steps []string
-	for path != "" {
-		switch {
-		case path[0] == '.':
-			path = path[1:]
-		case path[0] == '[':
-			end := strings.IndexByte(path, ']')
-			if end < 0 {
-				return append(steps, path[1:])
-			}
-			steps = append(steps, path[1:end])
-			path = path[end+1:]
-		default:
-			end := strings.IndexAny(path, ".[")
-			if end < 0 {
-				return append(steps, path)
-			}
-			steps = append(steps, path[:end])
-			path = path[end:]
-		}
-	}
-	return steps
 }
 
 // Graph is every resource a program registered, in registration order.

@@ -2,11 +2,14 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/wso2-k8s/apim-gke/policy/rules"
 )
 
 // mocks records registrations into a Graph and answers with plausible cloud outputs so that
@@ -14,6 +17,7 @@ import (
 type mocks struct {
 	project, stack string
 	graph          *Graph
+	state          map[string]map[string]any
 }
 
 var _ pulumi.MockResourceMonitor = (*mocks)(nil)
@@ -27,6 +31,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Protect = rpc.GetProtect()
 		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.AfterCreate = rpc.GetHooks().GetAfterCreate()
 	}
 	r.URN = m.urn(r.Parent, r.Type, r.Name)
 	if resource.URN(r.Parent).QualifiedType() == resource.RootStackType {
@@ -51,6 +56,22 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	outputs := args.Inputs.Copy()
 	for k, v := range computedOutputs(r) {
 		outputs[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+	}
+	if stored, ok := m.state[r.Type+"::"+r.Name]; ok {
+		for _, path := range r.IgnoreChanges {
+			// The engine keeps the old value of an ignored property whole at its top level
+			// here: nested ignore paths keep their whole top-level property.
+			key := rules.SplitPath(path)[0]
+			v, ok := stored[key]
+			if !ok {
+				continue
+			}
+			pv := resource.NewPropertyValue(v)
+			if r.IsSecret(key) || slices.ContainsFunc(r.SecretPaths, func(p string) bool { return strings.HasPrefix(p, key+".") }) {
+				pv = resource.MakeSecret(pv)
+			}
+			outputs[resource.PropertyKey(key)] = pv
+		}
 	}
 	return id, outputs, nil
 }
@@ -90,7 +111,8 @@ func computedOutputs(r *Resource) map[string]any {
 	case "gcp:serviceaccount/account:Account":
 		return map[string]any{"email": fmt.Sprintf("%s@%s.iam.gserviceaccount.com", r.String("accountId"), project)}
 	case "gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork", "gcp:compute/disk:Disk",
-		"gcp:compute/instance:Instance", "gcp:compute/router:Router", "gcp:compute/globalAddress:GlobalAddress":
+		"gcp:compute/instance:Instance", "gcp:compute/router:Router", "gcp:compute/globalAddress:GlobalAddress",
+		"gcp:compute/securityPolicy:SecurityPolicy":
 		out := map[string]any{
 			"name":     name,
 			"selfLink": fmt.Sprintf("https://compute.mock/projects/%s/%s/%s", project, r.Type, name),
@@ -121,6 +143,22 @@ func computedOutputs(r *Resource) map[string]any {
 			copySpec["clusterIP"] = "10.96.0.50"
 			return map[string]any{"spec": copySpec}
 		}
+	case "gcp:storage/bucket:Bucket":
+		return map[string]any{"name": name}
+	case "gcp:sql/databaseInstance:DatabaseInstance":
+		return map[string]any{
+			"name":             name,
+			"connectionName":   fmt.Sprintf("%s:%s:%s", project, r.String("region"), name),
+			"privateIpAddress": "10.40.0.3",
+			"serverCaCerts":    []any{map[string]any{"cert": MockCloudSQLCA}},
+		}
+	case "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig":
+		id := r.Name + "-check-id"
+		return map[string]any{"uptimeCheckId": id, "name": fmt.Sprintf("projects/%s/uptimeCheckConfigs/%s", project, id)}
+	case "gcp:monitoring/notificationChannel:NotificationChannel":
+		return map[string]any{"name": fmt.Sprintf("projects/%s/notificationChannels/%s-id", project, r.Name)}
+	case "gcp:monitoring/alertPolicy:AlertPolicy":
+		return map[string]any{"name": fmt.Sprintf("projects/%s/alertPolicies/%s-id", project, r.Name)}
 	case "gcp:filestore/instance:Instance":
 		nets, _ := r.Get("networks").([]any)
 		if len(nets) > 0 {
@@ -135,6 +173,9 @@ func computedOutputs(r *Resource) map[string]any {
 	}
 	return nil
 }
+
+// MockCloudSQLCA is the server CA the mocks report for a Cloud SQL instance.
+const MockCloudSQLCA = "-----BEGIN CERTIFICATE-----\nmock-cloud-sql-server-ca\n-----END CERTIFICATE-----\n"
 
 // plain converts a property map to plain Go values, unwrapping secrets and recording where
 // they were; unknown values become nil.

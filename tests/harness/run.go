@@ -21,6 +21,17 @@ type Options struct {
 	// Secrets are config values passed as Pulumi secrets, by key (e.g. "mysqlRootPassword").
 	// When nil, TestSecrets is used.
 	Secrets map[string]string
+	// Up runs the program as `pulumi up` does (DryRun false) rather than as a preview, the
+	// default: what differs is what a preview skips, such as drawing keys that only a
+	// created resource would store.
+	Up bool
+	// State models resources that already exist, as the engine's state holds them: by
+	// "<type>::<name>" (e.g. "kubernetes:core/v1:Secret::gen-pw"), the properties stored by
+	// an earlier `up`. A registration of such a resource reports, for every property its
+	// IgnoreChanges names, the stored value instead of the one just registered, as the engine
+	// does on an update; other properties report the registered inputs. Without it the mocks
+	// echo inputs, so a program cannot be told from one that reads its own candidate back.
+	State map[string]map[string]any
 }
 
 // TestSecrets are the secret config values every stack needs; tests use them unless they
@@ -91,10 +102,11 @@ func RunWithConfig(program pulumi.RunFunc, project, stack string, cfg map[string
 	sort.Strings(secretKeys)
 
 	g := &Graph{}
-	m := &mocks{project: project, stack: stack, graph: g}
+	m := &mocks{project: project, stack: stack, graph: g, state: opts.State}
 	err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, m), func(ri *pulumi.RunInfo) {
 		ri.Config = flat
 		ri.ConfigSecretKeys = secretKeys
+		ri.DryRun = !opts.Up
 	})
 	return g, err
 }

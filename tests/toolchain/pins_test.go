@@ -55,7 +55,7 @@ func goMod(t *testing.T, path string) map[string]string {
 // same tools (and the SDK that asks for the provider) agree with it.
 func TestToolVersionsPinnedOnce(t *testing.T) {
 	v := versions(t)
-	for _, k := range []string{"PULUMI_VERSION", "K8S_PROVIDER_VERSION", "K8S_PROVIDER_MODULE", "KUBE_VERSION", "ETCD_VERSION", "METRICS_SERVER_VERSION"} {
+	for _, k := range []string{"PULUMI_VERSION", "PULUMI_YAML_VERSION", "K8S_PROVIDER_VERSION", "K8S_PROVIDER_MODULE", "KUBE_VERSION", "ETCD_VERSION", "METRICS_SERVER_VERSION"} {
 		require.NotEmpty(t, v[k], "versions.env sets %s", k)
 	}
 	tools := filepath.Join(root, "tests", "e2e", "tools")
@@ -72,6 +72,9 @@ func TestToolVersionsPinnedOnce(t *testing.T) {
 
 	pulumi := goMod(t, filepath.Join(tools, "pulumi", "go.mod"))
 	assert.Equal(t, v["PULUMI_VERSION"], pulumi["github.com/pulumi/pulumi/pkg/v3"], "tools/pulumi builds PULUMI_VERSION")
+
+	pyaml := goMod(t, filepath.Join(tools, "pulumi-yaml", "go.mod"))
+	assert.Equal(t, v["PULUMI_YAML_VERSION"], pyaml["github.com/pulumi/pulumi-yaml"], "tools/pulumi-yaml builds PULUMI_YAML_VERSION")
 
 	provider := goMod(t, filepath.Join(tools, "kubernetes-provider", "go.mod"))
 	assert.Equal(t, v["K8S_PROVIDER_MODULE"], provider["github.com/pulumi/pulumi-kubernetes/provider/v4"])

@@ -89,12 +89,13 @@ func arches() (arch, pulumiArch string) {
 // newReleases builds the fake release; with tampered, every archive served differs from the
 // one its checksum file describes (as a corrupted or substituted download would).
 func newReleases(t *testing.T, v map[string]string, tampered bool) *releases {
-	kube, pulumi, etcd := v["KUBE_VERSION"], v["PULUMI_VERSION"], v["ETCD_VERSION"]
+	kube, pulumi, etcd, pyaml := v["KUBE_VERSION"], v["PULUMI_VERSION"], v["ETCD_VERSION"], v["PULUMI_YAML_VERSION"]
 	arch, parch := arches()
 	r := &releases{v: v, files: map[string][]byte{}, binaries: map[string][]byte{
-		"kubectl": fakeBinary("Client Version: " + kube + " (release)"),
-		"etcd":    fakeBinary("etcd Version: " + strings.TrimPrefix(etcd, "v") + " (release)"),
-		"pulumi":  fakeBinary(pulumi + " (release)"),
+		"kubectl":              fakeBinary("Client Version: " + kube + " (release)"),
+		"etcd":                 fakeBinary("etcd Version: " + strings.TrimPrefix(etcd, "v") + " (release)"),
+		"pulumi":               fakeBinary(pulumi + " (release)"),
+		"pulumi-language-yaml": fakeBinary("pulumi-language-yaml " + pyaml + " (release)"),
 	}}
 	serve := func(path string, body []byte) []byte {
 		published := body
@@ -132,6 +133,15 @@ func newReleases(t *testing.T, v map[string]string, tampered bool) *releases {
 	}))
 	r.files["/pulumi/"+pulumi+"/pulumi-"+strings.TrimPrefix(pulumi, "v")+"-checksums.txt"] = fmt.Appendf(nil,
 		"%x  pulumi-%s-windows-x64.zip\n%x  %s\n", sha256.Sum256([]byte("zip")), pulumi, sha256.Sum256(pulumiTar), pulumiName)
+
+	// pulumi-yaml's goreleaser layout: the binary at the archive's root, one checksums file.
+	yamlName := "pulumi-language-yaml-" + pyaml + "-linux-" + arch + ".tar.gz"
+	yamlTar := serve("/pulumi-yaml/"+pyaml+"/"+yamlName, tarGz(t, map[string][]byte{
+		"pulumi-language-yaml": r.binaries["pulumi-language-yaml"],
+		"LICENSE":              []byte("license"),
+	}))
+	r.files["/pulumi-yaml/"+pyaml+"/pulumi-yaml-"+strings.TrimPrefix(pyaml, "v")+"-checksums.txt"] = fmt.Appendf(nil,
+		"%x  pulumi-converter-yaml-%s-linux-%s.tar.gz\n%x  %s\n", sha256.Sum256([]byte("converter")), pyaml, arch, sha256.Sum256(yamlTar), yamlName)
 	return r
 }
 
@@ -188,6 +198,7 @@ func runTools(t *testing.T, v map[string]string, base, cache string, extraEnv []
 		"E2E_RELEASE_ENVTEST="+base+"/envtest",
 		"E2E_RELEASE_ENVTEST_INDEX="+base+"/envtest-releases.yaml",
 		"E2E_RELEASE_PULUMI="+base+"/pulumi",
+		"E2E_RELEASE_PULUMI_YAML="+base+"/pulumi-yaml",
 		"E2E_RELEASE_PULUMI_KUBERNETES="+base+"/pulumi-kubernetes",
 		"E2E_TOOLS_BUILD="+builder,
 		"E2E_TOOLS_CONNECT_TIMEOUT=2",
@@ -223,10 +234,11 @@ func (r run) builds(t *testing.T) string {
 	return string(b)
 }
 
-var tested = []string{"etcd", "kubectl", "pulumi"}
+var tested = []string{"etcd", "kubectl", "pulumi", "pulumi-language-yaml"}
 
 func versionOf(v map[string]string, tool string) string {
-	return map[string]string{"etcd": v["ETCD_VERSION"], "kubectl": v["KUBE_VERSION"], "pulumi": v["PULUMI_VERSION"]}[tool]
+	return map[string]string{"etcd": v["ETCD_VERSION"], "kubectl": v["KUBE_VERSION"], "pulumi": v["PULUMI_VERSION"],
+		"pulumi-language-yaml": v["PULUMI_YAML_VERSION"]}[tool]
 }
 
 // A release whose checksum matches is taken as is, and nothing is built.
@@ -269,7 +281,7 @@ func TestToolsTakeVerifiedRelease(t *testing.T) {
 		assert.Equal(t, "release", rec.Source, line)
 		steps = append(steps, rec.Step)
 	}
-	assert.ElementsMatch(t, []string{"tool etcd", "tool kubectl", "tool pulumi"}, steps)
+	assert.ElementsMatch(t, []string{"tool etcd", "tool kubectl", "tool pulumi", "tool pulumi-language-yaml"}, steps)
 
 	// A second run takes everything from the cache: no release, no build.
 	srv.Close()
@@ -300,7 +312,8 @@ func TestToolsRefuseWrongChecksum(t *testing.T) {
 	builds := r.builds(t)
 	assert.Contains(t, builds, "./etcd k8s.io/kubernetes/cmd/kubectl", "one build for the kube module")
 	assert.Contains(t, builds, "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi")
-	assert.Len(t, strings.Split(strings.TrimSpace(builds), "\n"), 2)
+	assert.Contains(t, builds, "tests/e2e/tools/pulumi-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml")
+	assert.Len(t, strings.Split(strings.TrimSpace(builds), "\n"), 3)
 	assert.NotEmpty(t, rel.fetched, "the releases were tried")
 
 	// Nothing anywhere in the cache holds a byte-identical copy of a refused download.
@@ -345,7 +358,7 @@ func TestToolsFallBackWhenUnreachable(t *testing.T) {
 		assert.Contains(t, string(body), "built from source", tool)
 		assert.True(t, strings.HasPrefix(source, "build "), source)
 	}
-	assert.Len(t, strings.Split(strings.TrimSpace(r.builds(t)), "\n"), 2)
+	assert.Len(t, strings.Split(strings.TrimSpace(r.builds(t)), "\n"), 3)
 
 	// E2E_TOOLS_SOURCE=build never touches the network.
 	rel := newReleases(t, v, false)

@@ -38,6 +38,8 @@ func main() {
 		kernelDir  = flag.String("kernel", "", "checkout of wso2/carbon-kernel at the version product-apim pins (carbon.kernel.version)")
 		mapperDir  = flag.String("config-mapper", "", "optional checkout of wso2/config-mapper at config.mapper.version (adds the [secrets] tables it reads itself)")
 		out        = flag.String("out", "-", "output file")
+		logsOut    = flag.String("logs-out", "", "optional output file for the distribution's log files and heap dump under repository/logs (tests/testdata/wso2/<version>/logs-<dist>.txt)")
+		mapperOut  = flag.String("mapper-out", "", "optional output file for the merged key mappings, infer.json rules and default.json values (tests/testdata/wso2/<version>/mapper-<dist>.txt)")
 		comps      multi
 	)
 	flag.Var(&comps, "c", "component checkout (repeatable): a repository whose features install into the distribution, at the version product-apim pins; LABEL=DIR names it")
@@ -46,7 +48,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*productDir, *dist, *kernelDir, *mapperDir, comps, *out); err != nil {
+	if err := run(*productDir, *dist, *kernelDir, *mapperDir, comps, *out, *mapperOut, *logsOut); err != nil {
 		fmt.Fprintln(os.Stderr, "wso2keys:", err)
 		os.Exit(1)
 	}
@@ -59,9 +61,13 @@ func newCheckout(spec, def string) checkout {
 	return checkout{Label: def + filepath.Base(filepath.Clean(spec)), Dir: spec}
 }
 
-// provenance describes a checkout: repository, tag and commit from git, or the first line of
-// a .wso2keys-source file for inputs that are not git checkouts.
+// provenance describes a checkout: the first line of its .wso2keys-source file when it has one
+// (an input that is an export, a fork or a transcription says so there), else repository, tag
+// and commit from git.
 func provenance(c checkout) string {
+	if b, err := os.ReadFile(filepath.Join(c.Dir, ".wso2keys-source")); err == nil {
+		return strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+	}
 	git := func(args ...string) string {
 		b, err := exec.Command("git", append([]string{"-C", c.Dir}, args...)...).Output()
 		if err != nil {
@@ -70,20 +76,33 @@ func provenance(c checkout) string {
 		return strings.TrimSpace(string(b))
 	}
 	if sha := git("rev-parse", "HEAD"); sha != "" {
-		tag := git("describe", "--tags", "--exact-match", "HEAD")
+		tag := releaseTag(strings.Fields(git("tag", "--points-at", "HEAD")))
 		url := git("config", "--get", "remote.origin.url")
 		if tag == "" {
 			tag = "(no tag at HEAD)"
 		}
-		return fmt.Sprintf("%s %s %s %s", c.Label, tag, sha, url)
-	}
-	if b, err := os.ReadFile(filepath.Join(c.Dir, ".wso2keys-source")); err == nil {
-		return strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+		return strings.TrimSpace(fmt.Sprintf("%s %s %s %s", c.Label, tag, sha, url))
 	}
 	return c.Label + " (provenance unknown: not a git checkout and no .wso2keys-source)"
 }
 
-func run(productDir, dist, kernelDir, mapperDir string, compSpecs []string, outPath string) error {
+// releaseTag picks the tag to name a commit by: WSO2 tags a release commit with its
+// release-candidate tags too (product-apim's v4.7.0 commit is also v4.7.0-rc2), so a tag
+// without a pre-release suffix wins, else the first in order.
+func releaseTag(tags []string) string {
+	sort.Strings(tags)
+	for _, t := range tags {
+		if !strings.Contains(t, "-") {
+			return t
+		}
+	}
+	if len(tags) > 0 {
+		return tags[0]
+	}
+	return ""
+}
+
+func run(productDir, dist, kernelDir, mapperDir string, compSpecs []string, outPath, mapperOutPath, logsOutPath string) error {
 	product := checkout{Label: "wso2/product-apim", Dir: productDir}
 	kernel := checkout{Label: "wso2/carbon-kernel", Dir: kernelDir}
 	var comps []checkout
@@ -148,6 +167,7 @@ func run(productDir, dist, kernelDir, mapperDir string, compSpecs []string, outP
 		return err
 	}
 	var jsonSources []string
+	fragments := map[string][][]member{} // merged file name -> fragments in merge order
 	for _, task := range tasks {
 		name := path.Base(strings.TrimSpace(task.Target))
 		var files []srcFile
@@ -177,6 +197,9 @@ func run(productDir, dist, kernelDir, mapperDir string, compSpecs []string, outP
 			}
 			origin := path.Base(f.Path)
 			jsonSources = append(jsonSources, fmt.Sprintf("%s <- %s:%s", name, f.Repo, f.Path))
+			if ms, err := orderedMembers(b, f.Repo+":"+f.Path); err == nil {
+				fragments[name] = append(fragments[name], ms)
+			}
 			switch name {
 			case "default.json":
 				for k := range m {
@@ -211,6 +234,16 @@ func run(productDir, dist, kernelDir, mapperDir string, compSpecs []string, outP
 			}
 		}
 	}
+
+	// The config mapper's merged inputs, merged as the product pom's json-merge tasks do.
+	mapper, mw := buildMapper(mergeFirstWins(fragments["key-mappings.json"]),
+		mergeFirstWins(fragments["infer.json"]), mergeFirstWins(fragments["default.json"]))
+	warnings = append(warnings, mw...)
+
+	// infer.json rules keyed on "$N" patterns (carbon-kernel's database.$1.type) apply to every
+	// key that matches them: bind each pattern to the concrete keys the distribution reads, so
+	// database.shared_db.validationQuery is known to be inferred from database.shared_db.type.
+	expandPatterns(mapper, keys, get)
 
 	// Tables the config mapper reads itself.
 	var mapperNote string
@@ -260,7 +293,7 @@ func run(productDir, dist, kernelDir, mapperDir string, compSpecs []string, outP
 			}
 			continue
 		}
-		if ki.tpl && ki.unguarded && !ki.def && !ki.infer && !ki.mapped && !strings.Contains(k, "*") {
+		if ki.tpl && ki.unguarded && !ki.def && !ki.mapped && !strings.Contains(k, "*") {
 			ki.required = true
 		}
 	}
@@ -275,15 +308,27 @@ func run(productDir, dist, kernelDir, mapperDir string, compSpecs []string, outP
 		defer f.Close()
 		w = f
 	}
-	fmt.Fprintf(w, "# deployment.toml keys read by WSO2 API Manager distribution %q, derived by tools/wso2keys.\n", dist)
-	fmt.Fprintf(w, "# Regenerate with the commands in tools/wso2keys/README.md; do not edit by hand.\n#\n# Sources (label tag commit [url]):\n")
-	fmt.Fprintf(w, "#   %s\n#   %s\n", provenance(product), provenance(kernel))
+	var sources strings.Builder
+	fmt.Fprintf(&sources, "# Regenerate with the commands in tools/wso2keys/README.md; do not edit by hand.\n#\n# Sources (label tag commit [url]):\n")
+	fmt.Fprintf(&sources, "#   %s\n#   %s\n", provenance(product), provenance(kernel))
 	for _, c := range comps {
-		fmt.Fprintf(w, "#   %s\n", provenance(c))
+		fmt.Fprintf(&sources, "#   %s\n", provenance(c))
 	}
 	if mapperNote != "" {
-		fmt.Fprintf(w, "#   %s\n", mapperNote)
+		fmt.Fprintf(&sources, "#   %s\n", mapperNote)
 	}
+	if logsOutPath != "" {
+		if err := writeLogsFile(logsOutPath, product, module, dist, sources.String()); err != nil {
+			return err
+		}
+	}
+	if mapperOutPath != "" {
+		if err := writeMapperFile(mapperOutPath, mapper, dist, sources.String(), jsonSources); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "# deployment.toml keys read by WSO2 API Manager distribution %q, derived by tools/wso2keys.\n", dist)
+	fmt.Fprint(w, sources.String())
 	fmt.Fprintf(w, "#\n# Templates of the assembled distribution (repository/resources/conf/templates/...):\n")
 	for _, t := range tplNames {
 		f := templates[t]
@@ -297,19 +342,26 @@ func run(productDir, dist, kernelDir, mapperDir string, compSpecs []string, outP
 	fmt.Fprint(w, `#
 # Notation: dotted segments; 'a.b' is one segment holding a dot; "[]" follows an array of
 # tables ([[apim.gateway.environment]] name -> apim.gateway.environment[].name); a final "*"
-# stands for any key below (a template iterates that map with .items()).
+# stands for any key below (a template iterates that map with .items()); a "$N" segment is
+# infer.json's pattern segment: one segment of word characters ([A-Za-z0-9_]), which the
+# config mapper (v1.0.26 ValueInferrer) binds and substitutes into the inferred keys.
 # A key is read if a template references it, it is a source key of key-mappings.json, or it
-# appears in default.json or infer.json (as a condition or an inferred key).
+# appears in default.json or infer.json (as a condition or an inferred key). "$N" rules are
+# also listed bound to every concrete key of this list they can set (database.$1.type ->
+# database.shared_db.type, because templates read database.shared_db.validationQuery).
 # Flags: tpl = referenced by a template; xml = referenced by a template that renders an XML
 # file (the config mapper writes the value verbatim, so it must already be XML-escaped);
-# default = has a default in default.json; infer = set by infer.json; map = source key of
-# key-mappings.json (renamed before templates see it); shipped = set in WSO2's shipped
-# deployment.toml of this distribution (a key with only this flag is set by WSO2 itself but
-# read by no template or JSON file: harmless, listed so checkers do not flag it).
+# default = has a default in default.json; infer = can be set by an infer.json rule, which
+# fires only when deployment.toml itself sets the rule's condition key to the rule's value
+# (the mapper infers before it adds defaults, so a default never triggers a rule; the rules
+# and values are in mapper-<dist>.txt); map = source key of key-mappings.json (renamed before
+# templates see it); shipped = set in WSO2's shipped deployment.toml of this distribution (a
+# key with only this flag is set by WSO2 itself but read by no template or JSON file:
+# harmless, listed so checkers do not flag it).
 # required = set in WSO2's shipped deployment.toml of this distribution AND referenced by a
 # template outside every {% if %}/{% for %}/macro block without a |default filter AND with no
-# value from default.json or infer.json AND not a key-mappings source. Leaving it out renders
-# an empty value into a configuration file.
+# value from default.json AND not a key-mappings source. Leaving it out renders an empty value
+# into a configuration file unless an infer.json rule's condition is set (see infer).
 `)
 	if len(warnings) > 0 {
 		sort.Strings(warnings)
@@ -367,4 +419,37 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+func writeMapperFile(path string, m *fidelity.Mapper, dist, sources string, jsonSources []string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var h strings.Builder
+	fmt.Fprintf(&h, "# The config mapper's merged JSON inputs of WSO2 API Manager distribution %q, derived by tools/wso2keys.\n", dist)
+	h.WriteString(sources)
+	h.WriteString("#\n# Fragments (origin ids), merged in this order (wso2-maven-json-merge-plugin: the first file\n# that has a top-level key keeps it; later files only add keys):\n")
+	ids := map[string]string{}
+	for _, s := range jsonSources {
+		for _, name := range []string{"key-mappings.json", "infer.json", "default.json"} {
+			if strings.HasPrefix(s, name+" <- ") {
+				origin := strings.TrimPrefix(s, name+" <- ")
+				ids[origin] = fmt.Sprintf("%c%d", name[0], len(ids)+1)
+				fmt.Fprintf(&h, "#   %s = %s\n", ids[origin], s)
+			}
+		}
+	}
+	h.WriteString(`#
+# What the config mapper (wso2/config-mapper v1.0.26) does with them, in order: rename keys
+# (key-mappings.json), infer keys (infer.json), add defaults (default.json); see
+# tests/fidelity/mapper.go for the exact semantics. Values are JSON.
+#
+# map<TAB>key<TAB>new key (or list of keys; "" = dropped)<TAB>origin id
+# infer<TAB>condition key or "$N" pattern<TAB>condition value<TAB>inferred key<TAB>value<TAB>origin id
+#   (rules in the order the mapper tries them)
+# default<TAB>key<TAB>value<TAB>origin id
+`)
+	return writeMapper(f, m, h.String(), ids)
 }

@@ -1,0 +1,47 @@
+package harness
+
+// Type tokens of the resources the tests look up, once for every test package. A component's
+// own token (wso2apim:<module>:<Type>) stays with its tests.
+const (
+	TypeKubernetesProvider = "pulumi:providers:kubernetes"
+	TypeGCPProvider        = "pulumi:providers:gcp"
+
+	TypeSecret             = "kubernetes:core/v1:Secret"
+	TypeConfigMap          = "kubernetes:core/v1:ConfigMap"
+	TypeService            = "kubernetes:core/v1:Service"
+	TypeServiceAccount     = "kubernetes:core/v1:ServiceAccount"
+	TypePod                = "kubernetes:core/v1:Pod"
+	TypePV                 = "kubernetes:core/v1:PersistentVolume"
+	TypePVC                = "kubernetes:core/v1:PersistentVolumeClaim"
+	TypeDeployment         = "kubernetes:apps/v1:Deployment"
+	TypeStatefulSet        = "kubernetes:apps/v1:StatefulSet"
+	TypeJob                = "kubernetes:batch/v1:Job"
+	TypeCronJob            = "kubernetes:batch/v1:CronJob"
+	TypePDB                = "kubernetes:policy/v1:PodDisruptionBudget"
+	TypeNetworkPolicy      = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+	TypeIngress            = "kubernetes:networking.k8s.io/v1:Ingress"
+	TypeHPA                = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+	TypeEndpointSlice      = "kubernetes:discovery.k8s.io/v1:EndpointSlice"
+	TypeBackendConfig      = "kubernetes:cloud.google.com/v1:BackendConfig"
+	TypeFrontendConfig     = "kubernetes:networking.gke.io/v1beta1:FrontendConfig"
+	TypeManagedCertificate = "kubernetes:networking.gke.io/v1:ManagedCertificate"
+
+	TypeGCPNetwork        = "gcp:compute/network:Network"
+	TypeGCPSubnetwork     = "gcp:compute/subnetwork:Subnetwork"
+	TypeGCPRouter         = "gcp:compute/router:Router"
+	TypeGCPRouterNat      = "gcp:compute/routerNat:RouterNat"
+	TypeGCPFirewall       = "gcp:compute/firewall:Firewall"
+	TypeGCPDisk           = "gcp:compute/disk:Disk"
+	TypeGCPInstance       = "gcp:compute/instance:Instance"
+	TypeGCPGlobalAddress  = "gcp:compute/globalAddress:GlobalAddress"
+	TypeGCPServiceAccount = "gcp:serviceaccount/account:Account"
+	TypeGCPIAMMember      = "gcp:projects/iAMMember:IAMMember"
+	TypeGCPService        = "gcp:projects/service:Service"
+	TypeGKECluster        = "gcp:container/cluster:Cluster"
+	TypeGKENodePool       = "gcp:container/nodePool:NodePool"
+	TypeFilestore         = "gcp:filestore/instance:Instance"
+	TypeSQLInstance       = "gcp:sql/databaseInstance:DatabaseInstance"
+	TypeSQLDatabase       = "gcp:sql/database:Database"
+	TypeSQLUser           = "gcp:sql/user:User"
+	TypePSAConnection     = "gcp:servicenetworking/connection:Connection"
+)
