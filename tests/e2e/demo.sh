@@ -25,7 +25,8 @@ case "$1" in
     mkdir -p "$cache/demo"
     go build -o "$cache/demo/demo" ./tests/e2e/demo 2>"$cache/demo/compile.log" &
     compile_pid=$!
-    bin=$(tests/e2e/env/tools.sh)
+    # shellcheck disable=SC2086 # a list of names
+    bin=$(tests/e2e/env/tools.sh $E2E_DEMO_TOOLS)
     wait "$compile_pid" || { cat "$cache/demo/compile.log" >&2; exit 1; }
     export E2E_BIN="$bin" KUBECONFIG="$E2E_STATE/kubeconfig" PATH="$bin:$PATH"
     [ -f "$E2E_STATE/pids" ] || tests/e2e/env/up.sh

@@ -162,6 +162,9 @@ func (r *releases) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 const fakeBuild = `#!/bin/sh
 out=$1; shift
 echo "$PWD $*" >>"$FAKE_BUILD_LOG"
+# FAKE_BUILD_PACKAGES: a slow build, one package compiled every half second, as go build -v says.
+i=0
+while [ "$i" -lt "${FAKE_BUILD_PACKAGES:-0}" ]; do echo "example.com/slow/pkg$i"; sleep 0.5; i=$((i + 1)); done
 for p in "$@"; do
   case $out in */) f=$out$(basename "$p") ;; *) f=$out ;; esac
   printf '#!/bin/sh\necho "built from source: %s (%s)"\n' "$p" "$FAKE_VERSIONS" >"$f"

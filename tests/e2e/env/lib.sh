@@ -8,6 +8,11 @@ E2E_CACHE="${WSO2_APIM_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wso2-apim-e2e}
 # The tools the end-to-end suite runs (tools.sh NAME...); the demo also uses kubectl.
 # shellcheck disable=SC2034
 E2E_SUITE_TOOLS="etcd kube-apiserver kube-controller-manager fakekubelet pulumi pulumi-language-yaml pulumi-resource-kubernetes"
+# The tools `make demo` runs (tests/e2e/demo.sh): the simulated control plane, the Pulumi CLI
+# and provider, and kubectl to show what was made. None of the real-pods tier's node tools:
+# the demo never starts them, and cold they are most of the build (tests/toolchain checks).
+# shellcheck disable=SC2034
+E2E_DEMO_TOOLS="etcd kube-apiserver kube-controller-manager fakekubelet kubectl pulumi pulumi-resource-kubernetes"
 # The tools the real-pods tier (tests/e2e/realpods) runs: a control plane, a real node and
 # metrics-server.
 # shellcheck disable=SC2034

@@ -223,6 +223,28 @@ pin_of() {
   awk -v m="$2" '$1 == "require" { $1 = ""; $0 = $0 } $1 == m && $2 ~ /^v/ { print $2; exit }' "$1"
 }
 
+# progress WHAT LOG T0 PID: while PID (a build writing LOG) runs, says every
+# E2E_TOOLS_PROGRESS_SECONDS (default 30) how long it has taken, how many modules it has
+# downloaded and packages compiled, and the last one: a cold build takes tens of minutes, and
+# a terminal that says nothing for that long looks hung.
+progress() {
+  local what=$1 log_file=$2 t0=$3 pid=$4 every=${E2E_TOOLS_PROGRESS_SECONDS:-30} s downloaded compiled last
+  while :; do
+    for ((s = 0; s < every; s++)); do
+      sleep 1
+      kill -0 "$pid" 2>/dev/null || return 0
+    done
+    downloaded=$(grep -c '^go: downloading' "$log_file" || true)
+    compiled=$(grep -vc '^go: ' "$log_file" || true)
+    last=$(grep -v '^go: ' "$log_file" | tail -n 1 || true)
+    if [ "$compiled" -gt 0 ]; then
+      log "building $what: ${compiled} packages compiled after $(since "$t0")s, last ${last}"
+    else
+      log "building $what: ${downloaded} modules downloaded after $(since "$t0")s, compiling has not started"
+    fi
+  done
+}
+
 # build_module MODULE NAME...: one go build of the NAMEs' packages in tests/e2e/tools/MODULE.
 build_module() {
   local module=$1 t0 out pkgs=() n log_file="$cache/logs/build-$1.log" tmp
@@ -239,16 +261,24 @@ build_module() {
   if [ $# = 1 ]; then out="$tmp/$1"; else out="$tmp/"; fi
   log "building $* from the Go module proxy (tests/e2e/tools/$module; log: $log_file)"
   t0=$(now)
-  if ! (
+  (
     cd "$dir"
     prepare_module "$module"
     if [ -n "${E2E_TOOLS_BUILD:-}" ]; then
       $E2E_TOOLS_BUILD "$out" "${pkgs[@]}"
     else
-      CGO_ENABLED=0 go build -trimpath ${E2E_TOOLS_GCFLAGS:+"-gcflags=$E2E_TOOLS_GCFLAGS"} \
+      # -v: one line per package compiled, which progress counts.
+      CGO_ENABLED=0 go build -v -trimpath ${E2E_TOOLS_GCFLAGS:+"-gcflags=$E2E_TOOLS_GCFLAGS"} \
         -ldflags "-s -w $(module_ldflags "$module")" -o "$out" "${pkgs[@]}"
     fi
-  ) >"$log_file" 2>&1; then
+  ) >"$log_file" 2>&1 &
+  local build_pid=$! progress_pid rc=0
+  progress "$module ($*)" "$log_file" "$t0" "$build_pid" &
+  progress_pid=$!
+  wait "$build_pid" || rc=$?
+  kill "$progress_pid" 2>/dev/null || true
+  wait "$progress_pid" 2>/dev/null || true
+  if [ "$rc" != 0 ]; then
     tail -n 40 "$log_file" >&2
     record_timing "build $module" "$(since "$t0")" false "\"source\":\"build\",\"tools\":\"$*\""
     die "building $* failed (log: $log_file)"
