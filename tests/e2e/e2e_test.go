@@ -397,6 +397,7 @@ func assertObjectsIn(t *testing.T, k *kube, namespace string) {
 	_, err = k.get("/api/v1/namespaces/"+namespace+"/persistentvolumeclaims/apim-shared", &pvc)
 	require.NoError(t, err)
 	assert.Equal(t, "Bound", pvc.path("status", "phase"), "the shared claim bound to the nfs volume")
+	assertClaimsProvisioned(t, k, namespace)
 	var jobs list
 	_, err = k.get("/apis/batch/v1/namespaces/"+namespace+"/jobs?labelSelector=app.kubernetes.io/component%3Dapi-publisher", &jobs)
 	require.NoError(t, err)
@@ -406,6 +407,31 @@ func assertObjectsIn(t *testing.T, k *kube, namespace string) {
 	_, err = k.get("/api/v1/namespaces/"+namespace+"/secrets/mysql-credentials", &secret)
 	require.NoError(t, err)
 	assert.NotNil(t, secret.path("data", "password"))
+}
+
+// assertClaimsProvisioned checks that every claim of a StorageClass is Bound to a volume that
+// the controller manager's host-path provisioner made (up.sh's default class): the same
+// dynamic provisioning a cloud's provisioner does, not volumes the fake node invents.
+func assertClaimsProvisioned(t *testing.T, k *kube, namespace string) {
+	t.Helper()
+	var claims list
+	_, err := k.get("/api/v1/namespaces/"+namespace+"/persistentvolumeclaims", &claims)
+	require.NoError(t, err)
+	dynamic := 0
+	for _, c := range claims.Items {
+		name := fmt.Sprint(c.path("metadata", "name"))
+		if c.path("spec", "storageClassName") == "" || c.path("spec", "storageClassName") == nil {
+			continue // bound to a volume the stack made itself (the shared NFS one)
+		}
+		dynamic++
+		assert.Equal(t, "Bound", c.path("status", "phase"), "claim %s", name)
+		var pv object
+		found, err := k.get("/api/v1/persistentvolumes/"+fmt.Sprint(c.path("spec", "volumeName")), &pv)
+		require.NoError(t, err)
+		require.True(t, found, "the volume of claim %s", name)
+		assert.Equal(t, "kubernetes.io/host-path", pv.path("metadata", "annotations", "pv.kubernetes.io/provisioned-by"), "claim %s", name)
+	}
+	assert.Positive(t, dynamic, "no claim of a StorageClass: the in-cluster MySQL's data and backup volumes are")
 }
 
 // keystoreSecret finds the generated keystore Secret by its label and decodes it.

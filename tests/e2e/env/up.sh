@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a real Kubernetes control plane on loopback for the end-to-end suite: etcd,
-# kube-apiserver, kube-controller-manager and fakekubelet (one simulated node that makes pods
-# Ready). Writes $E2E_STATE/kubeconfig. Stop it with down.sh (the same E2E_STATE).
+# kube-apiserver, kube-controller-manager (with its host-path volume provisioner) and
+# fakekubelet (one simulated node that makes pods Ready). Writes $E2E_STATE/kubeconfig. Stop it with down.sh (the same E2E_STATE).
 #
 #   E2E_STATE=/tmp/wso2-apim-e2e tests/e2e/env/up.sh
 # shellcheck source-path=SCRIPTDIR
@@ -87,12 +87,26 @@ for i in $(seq 1 120); do
 done
 log "kube-apiserver ready"
 
+# The default StorageClass: the controller manager's own host-path provisioner
+# (--enable-hostpath-provisioner) makes and deletes the volumes, under /tmp/hostpath_pv on this
+# machine, as a cloud's provisioner would on a real cluster.
+code=$(curl -sk --max-time 5 -o "$state/logs/storageclass.json" -w '%{http_code}' -X POST \
+  -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  "https://127.0.0.1:$api_port/apis/storage.k8s.io/v1/storageclasses" -d '{
+    "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+    "metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+    "provisioner": "kubernetes.io/host-path", "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate"}')
+case $code in
+  201 | 409) ;;
+  *) log "cannot create the StorageClass (HTTP $code)"; cat "$state/logs/storageclass.json" >&2; exit 1 ;;
+esac
+
 log "starting kube-controller-manager"
 start kube-controller-manager "$bin/kube-controller-manager" \
   --kubeconfig "$state/kubeconfig" --authentication-skip-lookup \
   --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false \
   --service-account-private-key-file "$state/sa.key" --root-ca-file "$state/certs/apiserver.crt" \
-  --controllers '*,-node-lifecycle-controller,-node-ipam-controller'
+  --controllers '*,-node-lifecycle-controller,-node-ipam-controller' --enable-hostpath-provisioner
 
 log "starting fakekubelet"
 start fakekubelet "$bin/fakekubelet" --kubeconfig "$state/kubeconfig" --ready-after 2s

@@ -1,9 +1,10 @@
-// Command fakekubelet stands in for the kubelet, the scheduler and a storage provisioner on
-// an API server that has no real nodes. It keeps one Ready node, binds every unscheduled pod
-// to it, reports pods Running and Ready (or Succeeded for Jobs) a moment after they appear,
-// completes pod deletions, and provisions a PersistentVolume for every claim of its storage
-// class. Nothing runs: it exists so that the Pulumi provider's await logic and the
-// Deployment controller's rollouts really happen in the end-to-end suite.
+// Command fakekubelet stands in for the kubelet and the scheduler on an API server that has
+// no real nodes: what no upstream component does without a real node. It keeps one Ready
+// node, binds every unscheduled pod to it, reports pods Running and Ready (or Succeeded for
+// Jobs) a moment after they appear, and completes pod deletions. Nothing runs: it exists so
+// that the Pulumi provider's await logic and the Deployment controller's rollouts really
+// happen in the end-to-end suite. Volumes are the controller manager's: its host-path
+// provisioner (tests/e2e/env/up.sh) makes and deletes them.
 package main
 
 import (
@@ -17,7 +18,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,11 +25,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-const (
-	nodeName     = "e2e-node"
-	storageClass = "standard"
-	provisioner  = "e2e.local/fake"
-)
+const nodeName = "e2e-node"
 
 func main() {
 	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the API server")
@@ -46,9 +42,6 @@ func main() {
 	defer stop()
 
 	f := &fake{c: c, readyAfter: *readyAfter, ips: map[string]string{}}
-	if err := f.ensureStorageClass(ctx); err != nil {
-		log.Printf("storage class: %v", err)
-	}
 	tick := time.NewTicker(300 * time.Millisecond)
 	defer tick.Stop()
 	lastHeartbeat := time.Time{}
@@ -61,8 +54,6 @@ func main() {
 			}
 		}
 		f.pods(ctx)
-		f.claims(ctx)
-		f.reclaim(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -76,20 +67,6 @@ type fake struct {
 	readyAfter time.Duration
 	ips        map[string]string
 	nextIP     int
-}
-
-func (f *fake) ensureStorageClass(ctx context.Context) error {
-	sc := &storagev1.StorageClass{
-		ObjectMeta: metav1.ObjectMeta{Name: storageClass, Annotations: map[string]string{
-			"storageclass.kubernetes.io/is-default-class": "true",
-		}},
-		Provisioner: provisioner,
-	}
-	_, err := f.c.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		return nil
-	}
-	return err
 }
 
 func (f *fake) heartbeat(ctx context.Context) error {
@@ -200,54 +177,4 @@ func (f *fake) ip(uid string) string {
 	ip := fmt.Sprintf("10.244.%d.%d", f.nextIP/250, f.nextIP%250+1)
 	f.ips[uid] = ip
 	return ip
-}
-
-// claims provisions a hostPath volume for every pending claim of the fake storage class (or
-// of no class, which the default-class admission plugin turns into ours).
-func (f *fake) claims(ctx context.Context) {
-	list, err := f.c.CoreV1().PersistentVolumeClaims("").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		log.Printf("list claims: %v", err)
-		return
-	}
-	for _, pvc := range list.Items {
-		if pvc.Status.Phase != corev1.ClaimPending || pvc.Spec.VolumeName != "" ||
-			pvc.Spec.StorageClassName == nil || *pvc.Spec.StorageClassName != storageClass {
-			continue
-		}
-		name := "pv-" + string(pvc.UID)
-		pv := &corev1.PersistentVolume{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{
-				"pv.kubernetes.io/provisioned-by": provisioner}},
-			Spec: corev1.PersistentVolumeSpec{
-				Capacity:                      corev1.ResourceList{corev1.ResourceStorage: pvc.Spec.Resources.Requests[corev1.ResourceStorage]},
-				AccessModes:                   pvc.Spec.AccessModes,
-				PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
-				StorageClassName:              storageClass,
-				ClaimRef: &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: pvc.Namespace,
-					Name: pvc.Name, UID: pvc.UID},
-				PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{
-					Path: "/tmp/fakekubelet/" + name}},
-			},
-		}
-		if _, err := f.c.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			log.Printf("provision %s/%s: %v", pvc.Namespace, pvc.Name, err)
-		}
-	}
-}
-
-// reclaim deletes the volumes it provisioned once their claim is gone, as a real provisioner
-// would for reclaim policy Delete.
-func (f *fake) reclaim(ctx context.Context) {
-	list, err := f.c.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return
-	}
-	for _, pv := range list.Items {
-		if pv.Annotations["pv.kubernetes.io/provisioned-by"] == provisioner && pv.Status.Phase == corev1.VolumeReleased {
-			if err := f.c.CoreV1().PersistentVolumes().Delete(ctx, pv.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				log.Printf("reclaim %s: %v", pv.Name, err)
-			}
-		}
-	}
 }
