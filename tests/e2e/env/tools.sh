@@ -228,9 +228,11 @@ pin_of() {
 # downloaded and packages compiled, and the last one: a cold build takes tens of minutes, and
 # a terminal that says nothing for that long looks hung.
 progress() {
-  local what=$1 log_file=$2 t0=$3 pid=$4 every=${E2E_TOOLS_PROGRESS_SECONDS:-30} s downloaded compiled last
+  local what=$1 log_file=$2 t0=$3 pid=$4 every=${E2E_TOOLS_PROGRESS_SECONDS:-30} next downloaded compiled last
   while :; do
-    for ((s = 0; s < every; s++)); do
+    # By the clock, not by counting sleeps: on a loaded machine each `sleep 1` takes longer.
+    next=$((SECONDS + every))
+    while [ "$SECONDS" -lt "$next" ]; do
       sleep 1
       kill -0 "$pid" 2>/dev/null || return 0
     done
