@@ -23,7 +23,7 @@ case "$1" in
   up)
     # The demo program compiles while the tools come.
     mkdir -p "$cache/demo"
-    go build -o "$cache/demo/demo" ./tests/e2e/demo 2>"$cache/demo/compile.log" &
+    go -C tests/e2e build -o "$cache/demo/demo" ./demo 2>"$cache/demo/compile.log" &
     compile_pid=$!
     # shellcheck disable=SC2086 # a list of names
     bin=$(tests/e2e/env/tools.sh $E2E_DEMO_TOOLS)
@@ -42,7 +42,7 @@ case "$1" in
     if [ -f "$E2E_STATE/pids" ]; then
       bin=$(tests/e2e/env/tools.sh pulumi pulumi-resource-kubernetes)
       export E2E_BIN="$bin" KUBECONFIG="$E2E_STATE/kubeconfig" PATH="$bin:$PATH"
-      [ -x "$cache/demo/demo" ] || go build -o "$cache/demo/demo" ./tests/e2e/demo
+      [ -x "$cache/demo/demo" ] || go -C tests/e2e build -o "$cache/demo/demo" ./demo
       "$cache/demo/demo" down "$work" || true
     fi
     tests/e2e/env/down.sh

@@ -56,7 +56,7 @@ plugins="$scratch/plugins"
 export E2E_POLICY_PACK="$plugins/policy/wso2-apim-policy"
 # shellcheck disable=SC2016 # $1 to $3 are the inner shell's arguments
 setsid sh -c '
-  go test -tags e2e -c -o "$1/e2e.test" ./tests/e2e/ &&
+  go -C tests/e2e test -tags e2e -c -o "$1/e2e.test" . &&
   go build -o "$3" ./policy && cp policy/PulumiPolicy.yaml "$(dirname "$3")/" &&
   go -C cmd/pulumi-resource-wso2apim build -o "$2/pulumi-resource-wso2apim" .
 ' compile "$scratch" "$plugins" "$E2E_POLICY_PACK" >"$scratch/compile.log" 2>&1 &

@@ -321,8 +321,8 @@ func importImages(t *testing.T, e env, root string, spec images.Spec) {
 	if standin == "" {
 		standin = filepath.Join(dir, "standin")
 		if _, err := os.Stat(standin); err != nil {
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", standin, "./tests/e2e/realpods/standin")
-			cmd.Dir = root
+			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", standin, "./realpods/standin")
+			cmd.Dir = filepath.Join(root, "tests", "e2e")
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOPROXY=off")
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "go build standin: %s", out)
@@ -341,7 +341,7 @@ func importImages(t *testing.T, e env, root string, spec images.Spec) {
 	// Debian's root filesystem under the MySQL and API Manager stand-ins: run.sh builds it
 	// (mmdebstrap) before entering the nodes' namespaces, which have no route to apt's sources.
 	base := os.Getenv("REALPODS_BASE_LAYER")
-	require.NotEmpty(t, base, "REALPODS_BASE_LAYER: the root filesystem tarball of rootfs.MariaDB (go run ./tests/e2e/rootfs/cmd/rootfs DIR)")
+	require.NotEmpty(t, base, "REALPODS_BASE_LAYER: the root filesystem tarball of rootfs.MariaDB (go -C tests/e2e run ./rootfs/cmd/rootfs DIR)")
 	spec.Standin, spec.Busybox, spec.Base = standin, busybox, base
 	tarball := filepath.Join(dir, "images.tar")
 	require.NoError(t, images.Write(spec, tarball))

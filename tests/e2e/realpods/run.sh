@@ -116,14 +116,14 @@ get_tools() {
 # the module proxy), as the caller.
 # shellcheck disable=SC2317 # called through timed
 compile() {
-  go test -c -tags realpods -o "$scratch/realpods.test" ./tests/e2e/realpods &&
-    CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$scratch/standin" ./tests/e2e/realpods/standin
+  go -C tests/e2e test -c -tags realpods -o "$scratch/realpods.test" ./realpods &&
+    CGO_ENABLED=0 go -C tests/e2e build -trimpath -ldflags '-s -w' -o "$scratch/standin" ./realpods/standin
 }
 # The stand-ins' Debian root filesystem (cached by its package list and apt sources), built
 # here too: apt's sources are out of the namespace's reach.
 # shellcheck disable=SC2317 # called through timed
 base_rootfs() {
-  base=$(go run ./tests/e2e/rootfs/cmd/rootfs "$E2E_CACHE/images" 2>"$scratch/rootfs.log") ||
+  base=$(go -C tests/e2e run ./rootfs/cmd/rootfs "$E2E_CACHE/images" 2>"$scratch/rootfs.log") ||
     { cat "$scratch/rootfs.log" >&2; return 1; }
 }
 timed tools get_tools

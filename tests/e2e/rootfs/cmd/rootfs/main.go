@@ -2,7 +2,7 @@
 // prints the tarball's path. The real-pods tier runs it before it enters the node's network
 // namespace, which has no route to the apt sources.
 //
-//	go run ./tests/e2e/rootfs/cmd/rootfs DIR
+//	go -C tests/e2e run ./rootfs/cmd/rootfs DIR
 package main
 
 import (
