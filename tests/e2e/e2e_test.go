@@ -12,7 +12,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/wso2-k8s/apim-gke/components/keystores"
 	"github.com/wso2-k8s/apim-gke/policy/rules"
 	"github.com/wso2-k8s/apim-gke/stacks"
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 	"github.com/wso2-k8s/apim-gke/tests/e2e/localstack"
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 	"github.com/wso2-k8s/apim-gke/tests/policy"
@@ -67,7 +67,7 @@ func TestLocalStackLifecycle(t *testing.T) {
 	ctx := context.Background()
 	kubeconfig := os.Getenv("KUBECONFIG")
 	require.NotEmpty(t, kubeconfig, "KUBECONFIG must point at the suite's API server (make e2e sets it)")
-	k, err := newKube(kubeconfig)
+	k, err := kubeclient.New(kubeconfig)
 	require.NoError(t, err)
 
 	root, err := harness.RepoRoot()
@@ -172,8 +172,8 @@ func TestLocalStackLifecycle(t *testing.T) {
 		trace.print()
 		trace.assertAlwaysAvailable(t)
 		after := deployment(t, k, "apim-gw")
-		assert.Equal(t, "wso2/wso2am-universal-gw:4.7.1", after.path("spec", "template", "spec", "containers").([]any)[0].(map[string]any)["image"])
-		assert.NotEqual(t, before.path("metadata", "generation"), after.path("metadata", "generation"))
+		assert.Equal(t, "wso2/wso2am-universal-gw:4.7.1", after.Path("spec", "template", "spec", "containers").([]any)[0].(map[string]any)["image"])
+		assert.NotEqual(t, before.Path("metadata", "generation"), after.Path("metadata", "generation"))
 	})
 
 	step(t, "4-generated-secrets-are-kept-and-a-set-one-wins", func(t *testing.T) {
@@ -197,7 +197,9 @@ func TestLocalStackLifecycle(t *testing.T) {
 
 	step(t, "5-config-change-rolls-pods", func(t *testing.T) {
 		before, cpBefore := deployment(t, k, "apim-gw"), statefulSet(t, k, "apim-cp")
-		sum := func(o object) any { return o.path("spec", "template", "metadata", "annotations", "checksum/config") }
+		sum := func(o kubeclient.Object) any {
+			return o.Path("spec", "template", "metadata", "annotations", "checksum/config")
+		}
 		require.NoError(t, stack.SetConfigWithOptions(ctx, "apim.domain",
 			auto.ConfigValue{Value: "changed.localtest.me"}, &auto.ConfigOptions{Path: true}))
 		trace := watchRollout(t, k, "apim-gw", func() {
@@ -208,16 +210,16 @@ func TestLocalStackLifecycle(t *testing.T) {
 		trace.assertAlwaysAvailable(t)
 		after, cpAfter := deployment(t, k, "apim-gw"), statefulSet(t, k, "apim-cp")
 		assert.NotEqual(t, sum(before), sum(after), "the checksum annotation must change with deployment.toml")
-		assert.Greater(t, trace.replicaSets(), 1, "a new ReplicaSet rolled out")
+		assert.Greater(t, trace.ReplicaSets(), 1, "a new ReplicaSet rolled out")
 		// The control plane's nodes rolled too: a new revision, fully updated and ready.
 		assert.NotEqual(t, sum(cpBefore), sum(cpAfter), "the control plane's checksum changes with its nodes' files")
-		assert.NotEqual(t, cpBefore.path("status", "updateRevision"), cpAfter.path("status", "updateRevision"))
-		assert.Equal(t, cpAfter.path("status", "updateRevision"), cpAfter.path("status", "currentRevision"), "every node runs the new revision")
-		assert.EqualValues(t, 1, cpAfter.path("status", "readyReplicas"))
-		var cm object
-		_, err := k.get("/api/v1/namespaces/"+ns+"/configmaps/apim-cp-conf", &cm)
+		assert.NotEqual(t, cpBefore.Path("status", "updateRevision"), cpAfter.Path("status", "updateRevision"))
+		assert.Equal(t, cpAfter.Path("status", "updateRevision"), cpAfter.Path("status", "currentRevision"), "every node runs the new revision")
+		assert.EqualValues(t, 1, cpAfter.Path("status", "readyReplicas"))
+		var cm kubeclient.Object
+		_, err := k.Get("/api/v1/namespaces/"+ns+"/configmaps/apim-cp-conf", &cm)
 		require.NoError(t, err)
-		assert.Contains(t, fmt.Sprint(cm.path("data", "deployment-0.toml")), "am.changed.localtest.me")
+		assert.Contains(t, fmt.Sprint(cm.Path("data", "deployment-0.toml")), "am.changed.localtest.me")
 	})
 
 	step(t, "5b-keystores-from-a-users-secret", func(t *testing.T) {
@@ -227,7 +229,7 @@ func TestLocalStackLifecycle(t *testing.T) {
 		for key, b := range files {
 			data[key] = base64.StdEncoding.EncodeToString(b)
 		}
-		require.NoError(t, k.create("/api/v1/namespaces/"+ns+"/secrets", map[string]any{
+		require.NoError(t, k.Create("/api/v1/namespaces/"+ns+"/secrets", map[string]any{
 			"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "corp-pki"}, "data": data}))
 		generated, _ := keystoreSecret(t, k)
 		require.NoError(t, stack.SetConfigWithOptions(ctx, "apim.keystores.secretName",
@@ -305,33 +307,33 @@ func newStack(t *testing.T, ctx context.Context, root string) auto.Stack {
 	return stack
 }
 
-func statefulSet(t *testing.T, k *kube, name string) object {
+func statefulSet(t *testing.T, k *kubeclient.Client, name string) kubeclient.Object {
 	return workload(t, k, "statefulsets", name)
 }
 
-func deployment(t *testing.T, k *kube, name string) object {
+func deployment(t *testing.T, k *kubeclient.Client, name string) kubeclient.Object {
 	return workload(t, k, "deployments", name)
 }
 
 // workload reads an apps/v1 object of the suite's namespace (kind: its plural resource name).
-func workload(t *testing.T, k *kube, kind, name string) object {
+func workload(t *testing.T, k *kubeclient.Client, kind, name string) kubeclient.Object {
 	return workloadIn(t, k, ns, kind, name)
 }
 
-func workloadIn(t *testing.T, k *kube, namespace, kind, name string) object {
+func workloadIn(t *testing.T, k *kubeclient.Client, namespace, kind, name string) kubeclient.Object {
 	t.Helper()
-	var o object
-	found, err := k.get("/apis/apps/v1/namespaces/"+namespace+"/"+kind+"/"+name, &o)
+	var o kubeclient.Object
+	found, err := k.Get("/apis/apps/v1/namespaces/"+namespace+"/"+kind+"/"+name, &o)
 	require.NoError(t, err)
 	require.True(t, found, "%s %s/%s", kind, namespace, name)
 	return o
 }
 
 // assertObjects checks that the API server holds what the mock tests claim.
-func assertObjects(t *testing.T, k *kube) { assertObjectsIn(t, k, ns) }
+func assertObjects(t *testing.T, k *kubeclient.Client) { assertObjectsIn(t, k, ns) }
 
 // assertObjectsIn is assertObjects for a Platform whose workloads are in namespace.
-func assertObjectsIn(t *testing.T, k *kube, namespace string) {
+func assertObjectsIn(t *testing.T, k *kubeclient.Client, namespace string) {
 	t.Helper()
 	expect := map[string][]string{
 		"/api/v1/namespaces": {namespace, namespace + "-nfs"},
@@ -353,12 +355,12 @@ func assertObjectsIn(t *testing.T, k *kube, namespace string) {
 		"/apis/networking.k8s.io/v1/namespaces/" + namespace + "/ingresses": {"apim-ingress-am", "apim-ingress-gw", "apim-ingress-ws"},
 	}
 	for path, names := range expect {
-		var l list
-		_, err := k.get(path, &l)
+		var l kubeclient.List
+		_, err := k.Get(path, &l)
 		require.NoError(t, err, path)
 		var got []string
 		for _, o := range l.Items {
-			got = append(got, fmt.Sprint(o.path("metadata", "name")))
+			got = append(got, fmt.Sprint(o.Path("metadata", "name")))
 		}
 		for _, n := range names {
 			assert.Contains(t, got, n, path)
@@ -366,9 +368,9 @@ func assertObjectsIn(t *testing.T, k *kube, namespace string) {
 	}
 
 	// Every API Manager pod waits for its database before the server starts.
-	for name, w := range map[string]object{"apim-cp": workloadIn(t, k, namespace, "statefulsets", "apim-cp"), "apim-gw": workloadIn(t, k, namespace, "deployments", "apim-gw")} {
+	for name, w := range map[string]kubeclient.Object{"apim-cp": workloadIn(t, k, namespace, "statefulsets", "apim-cp"), "apim-gw": workloadIn(t, k, namespace, "deployments", "apim-gw")} {
 		var inits []string
-		list, _ := w.path("spec", "template", "spec", "initContainers").([]any)
+		list, _ := w.Path("spec", "template", "spec", "initContainers").([]any)
 		for _, c := range list {
 			inits = append(inits, fmt.Sprint(c.(map[string]any)["name"]))
 		}
@@ -378,100 +380,100 @@ func assertObjectsIn(t *testing.T, k *kube, namespace string) {
 		}
 		assert.Equal(t, want, inits, name)
 	}
-	var backup object
-	found, err := k.get("/apis/batch/v1/namespaces/"+namespace+"/cronjobs/mysql-backup", &backup)
+	var backup kubeclient.Object
+	found, err := k.Get("/apis/batch/v1/namespaces/"+namespace+"/cronjobs/mysql-backup", &backup)
 	require.NoError(t, err)
 	require.True(t, found, "the in-cluster MySQL's backup CronJob")
-	assert.Equal(t, "0 */6 * * *", backup.path("spec", "schedule"))
-	assert.Equal(t, "Forbid", backup.path("spec", "concurrencyPolicy"))
+	assert.Equal(t, "0 */6 * * *", backup.Path("spec", "schedule"))
+	assert.Equal(t, "Forbid", backup.Path("spec", "concurrencyPolicy"))
 
 	gw := workloadIn(t, k, namespace, "deployments", "apim-gw")
-	assert.Equal(t, "RollingUpdate", gw.path("spec", "strategy", "type"))
-	assert.EqualValues(t, 0, gw.path("spec", "strategy", "rollingUpdate", "maxUnavailable"))
-	assert.EqualValues(t, 1, gw.path("status", "availableReplicas"), "the simulated node made the gateway available")
-	var hpa object
-	_, err = k.get("/apis/autoscaling/v2/namespaces/"+namespace+"/horizontalpodautoscalers/apim-gw", &hpa)
+	assert.Equal(t, "RollingUpdate", gw.Path("spec", "strategy", "type"))
+	assert.EqualValues(t, 0, gw.Path("spec", "strategy", "rollingUpdate", "maxUnavailable"))
+	assert.EqualValues(t, 1, gw.Path("status", "availableReplicas"), "the simulated node made the gateway available")
+	var hpa kubeclient.Object
+	_, err = k.Get("/apis/autoscaling/v2/namespaces/"+namespace+"/horizontalpodautoscalers/apim-gw", &hpa)
 	require.NoError(t, err)
-	assert.EqualValues(t, 2, hpa.path("spec", "maxReplicas"))
-	var pvc object
-	_, err = k.get("/api/v1/namespaces/"+namespace+"/persistentvolumeclaims/apim-shared", &pvc)
+	assert.EqualValues(t, 2, hpa.Path("spec", "maxReplicas"))
+	var pvc kubeclient.Object
+	_, err = k.Get("/api/v1/namespaces/"+namespace+"/persistentvolumeclaims/apim-shared", &pvc)
 	require.NoError(t, err)
-	assert.Equal(t, "Bound", pvc.path("status", "phase"), "the shared claim bound to the nfs volume")
+	assert.Equal(t, "Bound", pvc.Path("status", "phase"), "the shared claim bound to the nfs volume")
 	assertClaimsProvisioned(t, k, namespace)
-	var jobs list
-	_, err = k.get("/apis/batch/v1/namespaces/"+namespace+"/jobs?labelSelector=app.kubernetes.io/component%3Dapi-publisher", &jobs)
+	var jobs kubeclient.List
+	_, err = k.Get("/apis/batch/v1/namespaces/"+namespace+"/jobs?labelSelector=app.kubernetes.io/component%3Dapi-publisher", &jobs)
 	require.NoError(t, err)
 	require.Len(t, jobs.Items, 1, "the sample API publisher Job")
-	assert.EqualValues(t, 1, jobs.Items[0].path("status", "succeeded"))
-	var secret object
-	_, err = k.get("/api/v1/namespaces/"+namespace+"/secrets/mysql-credentials", &secret)
+	assert.EqualValues(t, 1, jobs.Items[0].Path("status", "succeeded"))
+	var secret kubeclient.Object
+	_, err = k.Get("/api/v1/namespaces/"+namespace+"/secrets/mysql-credentials", &secret)
 	require.NoError(t, err)
-	assert.NotNil(t, secret.path("data", "password"))
+	assert.NotNil(t, secret.Path("data", "password"))
 }
 
 // assertClaimsProvisioned checks that every claim of a StorageClass is Bound to a volume that
 // the controller manager's host-path provisioner made (up.sh's default class): the same
 // dynamic provisioning a cloud's provisioner does, not volumes the fake node invents.
-func assertClaimsProvisioned(t *testing.T, k *kube, namespace string) {
+func assertClaimsProvisioned(t *testing.T, k *kubeclient.Client, namespace string) {
 	t.Helper()
-	var claims list
-	_, err := k.get("/api/v1/namespaces/"+namespace+"/persistentvolumeclaims", &claims)
+	var claims kubeclient.List
+	_, err := k.Get("/api/v1/namespaces/"+namespace+"/persistentvolumeclaims", &claims)
 	require.NoError(t, err)
 	dynamic := 0
 	for _, c := range claims.Items {
-		name := fmt.Sprint(c.path("metadata", "name"))
-		if c.path("spec", "storageClassName") == "" || c.path("spec", "storageClassName") == nil {
+		name := fmt.Sprint(c.Path("metadata", "name"))
+		if c.Path("spec", "storageClassName") == "" || c.Path("spec", "storageClassName") == nil {
 			continue // bound to a volume the stack made itself (the shared NFS one)
 		}
 		dynamic++
-		assert.Equal(t, "Bound", c.path("status", "phase"), "claim %s", name)
-		var pv object
-		found, err := k.get("/api/v1/persistentvolumes/"+fmt.Sprint(c.path("spec", "volumeName")), &pv)
+		assert.Equal(t, "Bound", c.Path("status", "phase"), "claim %s", name)
+		var pv kubeclient.Object
+		found, err := k.Get("/api/v1/persistentvolumes/"+fmt.Sprint(c.Path("spec", "volumeName")), &pv)
 		require.NoError(t, err)
 		require.True(t, found, "the volume of claim %s", name)
-		assert.Equal(t, "kubernetes.io/host-path", pv.path("metadata", "annotations", "pv.kubernetes.io/provisioned-by"), "claim %s", name)
+		assert.Equal(t, "kubernetes.io/host-path", pv.Path("metadata", "annotations", "pv.kubernetes.io/provisioned-by"), "claim %s", name)
 	}
 	assert.Positive(t, dynamic, "no claim of a StorageClass: the in-cluster MySQL's data and backup volumes are")
 }
 
 // keystoreSecret finds the generated keystore Secret by its label and decodes it.
-func keystoreSecret(t *testing.T, k *kube) (string, map[string]string) {
+func keystoreSecret(t *testing.T, k *kubeclient.Client) (string, map[string]string) {
 	t.Helper()
-	var l list
-	_, err := k.get("/api/v1/namespaces/"+ns+"/secrets?labelSelector=app.kubernetes.io/component%3Dkeystores", &l)
+	var l kubeclient.List
+	_, err := k.Get("/api/v1/namespaces/"+ns+"/secrets?labelSelector=app.kubernetes.io/component%3Dkeystores", &l)
 	require.NoError(t, err)
 	require.Len(t, l.Items, 1, "one keystore Secret")
-	name := fmt.Sprint(l.Items[0].path("metadata", "name"))
+	name := fmt.Sprint(l.Items[0].Path("metadata", "name"))
 	data, _ := secretData(t, k, name)
 	return name, data
 }
 
 // keystoreVolume is the Secret a Deployment's pods mount their stores from.
-func keystoreVolume(t *testing.T, k *kube, name string) string {
+func keystoreVolume(t *testing.T, k *kubeclient.Client, name string) string {
 	t.Helper()
-	var w object
-	found, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &w)
+	var w kubeclient.Object
+	found, err := k.Get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+name, &w)
 	require.NoError(t, err)
 	if !found {
 		w = statefulSet(t, k, name)
 	}
-	vols, _ := w.path("spec", "template", "spec", "volumes").([]any)
+	vols, _ := w.Path("spec", "template", "spec", "volumes").([]any)
 	for _, v := range vols {
-		if o := object(v.(map[string]any)); o.path("name") == "keystores" {
-			return fmt.Sprint(o.path("secret", "secretName"))
+		if o := kubeclient.Object(v.(map[string]any)); o.Path("name") == "keystores" {
+			return fmt.Sprint(o.Path("secret", "secretName"))
 		}
 	}
 	return ""
 }
 
 // secretData reads one key-value map of a Secret in the suite's namespace (values decoded).
-func secretData(t *testing.T, k *kube, name string) (map[string]string, bool) {
+func secretData(t *testing.T, k *kubeclient.Client, name string) (map[string]string, bool) {
 	t.Helper()
-	var s object
-	found, err := k.get("/api/v1/namespaces/"+ns+"/secrets/"+name, &s)
+	var s kubeclient.Object
+	found, err := k.Get("/api/v1/namespaces/"+ns+"/secrets/"+name, &s)
 	require.NoError(t, err)
 	out := map[string]string{}
-	data, _ := s.path("data").(map[string]any)
+	data, _ := s.Path("data").(map[string]any)
 	for key, v := range data {
 		b, err := base64.StdEncoding.DecodeString(fmt.Sprint(v))
 		require.NoError(t, err)
@@ -480,7 +482,7 @@ func secretData(t *testing.T, k *kube, name string) (map[string]string, bool) {
 	return out, found
 }
 
-func secretValue(t *testing.T, k *kube, name, key string) string {
+func secretValue(t *testing.T, k *kubeclient.Client, name, key string) string {
 	t.Helper()
 	data, found := secretData(t, k, name)
 	require.True(t, found, "secret %s", name)
@@ -488,21 +490,21 @@ func secretValue(t *testing.T, k *kube, name, key string) string {
 }
 
 // assertNothingLeft checks that no object of this project remains.
-func assertNothingLeft(t *testing.T, k *kube) {
+func assertNothingLeft(t *testing.T, k *kubeclient.Client) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		var nsList, pvs list
-		_, err1 := k.get("/api/v1/namespaces?labelSelector=app.kubernetes.io/part-of%3Dwso2-apim", &nsList)
-		_, err2 := k.get("/api/v1/persistentvolumes", &pvs)
+		var nsList, pvs kubeclient.List
+		_, err1 := k.Get("/api/v1/namespaces?labelSelector=app.kubernetes.io/part-of%3Dwso2-apim", &nsList)
+		_, err2 := k.Get("/api/v1/persistentvolumes", &pvs)
 		require.NoError(t, err1)
 		require.NoError(t, err2)
 		var left []string
 		for _, o := range nsList.Items {
-			left = append(left, "namespace/"+fmt.Sprint(o.path("metadata", "name")))
+			left = append(left, "namespace/"+fmt.Sprint(o.Path("metadata", "name")))
 		}
 		for _, o := range pvs.Items {
-			left = append(left, "pv/"+fmt.Sprint(o.path("metadata", "name")))
+			left = append(left, "pv/"+fmt.Sprint(o.Path("metadata", "name")))
 		}
 		if len(left) == 0 {
 			return
@@ -514,95 +516,31 @@ func assertNothingLeft(t *testing.T, k *kube) {
 	}
 }
 
-// rolloutTrace is what a watcher saw of one Deployment and its ReplicaSets during an update.
-type rolloutTrace struct {
-	name    string
-	samples []sample
-	rs      map[string]bool
-}
+// rolloutTrace is what two watches saw of one Deployment and its ReplicaSets during an update:
+// every event of each (kubeclient.TraceRollout), not samples.
+type rolloutTrace struct{ *kubeclient.Rollout }
 
-type sample struct {
-	at                       time.Duration
-	desired, available, upd  int64
-	replicaSets              string
-	oldScaledDownBeforeReady bool
-}
-
-// watchRollout samples the Deployment and its ReplicaSets every 200 ms while update runs.
-func watchRollout(t *testing.T, k *kube, name string, update func()) *rolloutTrace {
+// watchRollout follows the Deployment and its ReplicaSets from before update starts until the
+// watches have caught up with the API server after it returns.
+func watchRollout(t *testing.T, k *kubeclient.Client, name string, update func()) rolloutTrace {
 	t.Helper()
-	tr := &rolloutTrace{name: name, rs: map[string]bool{}}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	start := time.Now()
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			tr.sample(k, time.Since(start))
-			select {
-			case <-stop:
-				tr.sample(k, time.Since(start))
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	r, err := kubeclient.TraceRollout(context.Background(), k.Clientset, ns, name, "app.kubernetes.io/name="+name)
+	require.NoError(t, err)
 	update()
-	close(stop)
-	wg.Wait()
-	return tr
+	require.NoError(t, r.Stop(30*time.Second))
+	return rolloutTrace{r}
 }
 
-func (tr *rolloutTrace) sample(k *kube, at time.Duration) {
-	var d object
-	if found, err := k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/"+tr.name, &d); err != nil || !found {
-		return
-	}
-	var rsl list
-	if _, err := k.get("/apis/apps/v1/namespaces/"+ns+"/replicasets?labelSelector=app.kubernetes.io/name%3D"+tr.name, &rsl); err != nil {
-		return
-	}
-	num := func(o object, keys ...string) int64 {
-		if f, ok := o.path(keys...).(float64); ok {
-			return int64(f)
-		}
-		return 0
-	}
-	s := sample{at: at, desired: num(d, "spec", "replicas"), available: num(d, "status", "availableReplicas"), upd: num(d, "status", "updatedReplicas")}
-	var parts []string
-	for _, rs := range rsl.Items {
-		rsName := fmt.Sprint(rs.path("metadata", "name"))
-		tr.rs[rsName] = true
-		parts = append(parts, fmt.Sprintf("%s=%d/%d", rsName[len(tr.name)+1:], num(rs, "status", "availableReplicas"), num(rs, "spec", "replicas")))
-	}
-	s.replicaSets = strings.Join(parts, " ")
-	tr.samples = append(tr.samples, s)
-}
-
-func (tr *rolloutTrace) print() {
-	fmt.Printf("ROLLOUT TRACE %s (t, desired, available, updated, replicasets available/replicas)\n", tr.name)
-	last := ""
-	for _, s := range tr.samples {
-		line := fmt.Sprintf("desired=%d available=%d updated=%d rs[%s]", s.desired, s.available, s.upd, s.replicaSets)
-		if line != last {
-			fmt.Printf("  %7.1fs %s\n", s.at.Seconds(), line)
-			last = line
-		}
-	}
-}
-
-func (tr *rolloutTrace) replicaSets() int { return len(tr.rs) }
+func (tr rolloutTrace) print() { tr.Print(os.Stdout) }
 
 // assertAlwaysAvailable: available replicas never dropped below the desired count, at any
-// sample, so no ReplicaSet was scaled away before its successor was available.
-func (tr *rolloutTrace) assertAlwaysAvailable(t *testing.T) {
+// event of the Deployment or its ReplicaSets (every ResourceVersion the watches saw), so no
+// ReplicaSet was scaled away before its successor was available.
+func (tr rolloutTrace) assertAlwaysAvailable(t *testing.T) {
 	t.Helper()
-	require.NotEmpty(t, tr.samples)
-	for _, s := range tr.samples {
-		assert.GreaterOrEqual(t, s.available, s.desired, "%s at %.1fs: %d available of %d desired (%s)",
-			tr.name, s.at.Seconds(), s.available, s.desired, s.replicaSets)
+	steps := tr.Steps()
+	require.NotEmpty(t, steps)
+	for _, s := range steps {
+		assert.GreaterOrEqual(t, s.Available, s.Desired, "%s at %.2fs, %s", tr.Name, s.At.Seconds(), s)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wso2-k8s/apim-gke/stacks"
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
 
@@ -34,7 +35,7 @@ var monitoringCRDs = []string{
 
 // installMonitoringCRDs creates every CRD of the test data files and waits until the API
 // server serves them.
-func installMonitoringCRDs(t *testing.T, k *kube, root string) {
+func installMonitoringCRDs(t *testing.T, k *kubeclient.Client, root string) {
 	t.Helper()
 	var names []string
 	for _, f := range monitoringCRDs {
@@ -52,11 +53,11 @@ func installMonitoringCRDs(t *testing.T, k *kube, root string) {
 				continue
 			}
 			require.Equal(t, "CustomResourceDefinition", crd["kind"], f)
-			name := fmt.Sprint(object(crd).path("metadata", "name"))
-			found, err := k.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"+name, &object{})
+			name := fmt.Sprint(kubeclient.Object(crd).Path("metadata", "name"))
+			found, err := k.Get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"+name, &kubeclient.Object{})
 			require.NoError(t, err)
 			if !found {
-				require.NoError(t, k.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd), name)
+				require.NoError(t, k.Create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd), name)
 			}
 			names = append(names, name)
 		}
@@ -64,11 +65,11 @@ func installMonitoringCRDs(t *testing.T, k *kube, root string) {
 	deadline := time.Now().Add(time.Minute)
 	for _, name := range names {
 		for {
-			var crd object
-			_, err := k.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"+name, &crd)
+			var crd kubeclient.Object
+			_, err := k.Get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"+name, &crd)
 			require.NoError(t, err)
 			established := false
-			conds, _ := crd.path("status", "conditions").([]any)
+			conds, _ := crd.Path("status", "conditions").([]any)
 			for _, c := range conds {
 				if m := c.(map[string]any); m["type"] == "Established" && m["status"] == "True" {
 					established = true
@@ -87,9 +88,9 @@ func installMonitoringCRDs(t *testing.T, k *kube, root string) {
 // dryRunCreate posts an object to the API server as a server-side dry run with strict field
 // validation: the server runs its schema validation (and rejects fields the schema does not
 // know) without storing anything.
-func dryRunCreate(k *kube, path string, obj map[string]any) error {
+func dryRunCreate(k *kubeclient.Client, path string, obj map[string]any) error {
 	for i := 0; ; i++ {
-		err := k.post(path+"?dryRun=All&fieldValidation=Strict", obj, http.StatusCreated, http.StatusOK)
+		err := k.Post(path+"?dryRun=All&fieldValidation=Strict", obj, http.StatusCreated, http.StatusOK)
 		if err == nil || !strings.Contains(err.Error(), "429 Too Many Requests") || i == 60 {
 			return err
 		}
@@ -103,7 +104,7 @@ var plural = map[string]string{"PodMonitoring": "podmonitorings", "PodMonitor": 
 // assertGKEObjectsAccepted renders the dev and prod stacks as `pulumi up` would (under mocks:
 // they need Google Cloud) and has the API server validate each of their PodMonitorings and
 // VerticalPodAutoscalers against the installed CRDs, in the default namespace.
-func assertGKEObjectsAccepted(t *testing.T, k *kube) {
+func assertGKEObjectsAccepted(t *testing.T, k *kubeclient.Client) {
 	t.Helper()
 	n := 0
 	for _, stack := range []string{"dev", "prod"} {
@@ -136,49 +137,49 @@ func assertGKEObjectsAccepted(t *testing.T, k *kube) {
 
 // assertLocalMonitoringObjects checks what the local stack created once opted in: a PodMonitor
 // for each API Manager workload on the agent's port, and VPAs in recommendation mode.
-func assertLocalMonitoringObjects(t *testing.T, k *kube) {
+func assertLocalMonitoringObjects(t *testing.T, k *kubeclient.Client) {
 	t.Helper()
-	var mons list
+	var mons kubeclient.List
 	_, err := getSettled(k, "/apis/monitoring.coreos.com/v1/namespaces/"+ns+"/podmonitors", &mons)
 	require.NoError(t, err)
-	got := map[string]object{}
+	got := map[string]kubeclient.Object{}
 	for _, m := range mons.Items {
-		got[fmt.Sprint(m.path("metadata", "name"))] = m
+		got[fmt.Sprint(m.Path("metadata", "name"))] = m
 	}
 	for _, name := range []string{"apim-cp", "apim-gw"} {
 		m, ok := got[name]
 		require.True(t, ok, "PodMonitor %s", name)
-		eps := m.path("spec", "podMetricsEndpoints").([]any)
+		eps := m.Path("spec", "podMetricsEndpoints").([]any)
 		assert.Equal(t, "metrics", eps[0].(map[string]any)["port"], name)
 	}
-	var vpas list
+	var vpas kubeclient.List
 	_, err = getSettled(k, "/apis/autoscaling.k8s.io/v1/namespaces/"+ns+"/verticalpodautoscalers", &vpas)
 	require.NoError(t, err)
 	var targets []string
 	for _, v := range vpas.Items {
-		assert.Equal(t, "Off", v.path("spec", "updatePolicy", "updateMode"))
-		targets = append(targets, fmt.Sprint(v.path("spec", "targetRef", "name")))
+		assert.Equal(t, "Off", v.Path("spec", "updatePolicy", "updateMode"))
+		targets = append(targets, fmt.Sprint(v.Path("spec", "targetRef", "name")))
 	}
 	assert.ElementsMatch(t, []string{"apim-cp", "mysql", "opensearch", "hello"}, targets)
 	// The pods now run the agent, and its port is open to Prometheus' pods only.
 	w := statefulSet(t, k, "apim-cp")
 	var inits []string
-	for _, c := range w.path("spec", "template", "spec", "initContainers").([]any) {
+	for _, c := range w.Path("spec", "template", "spec", "initContainers").([]any) {
 		inits = append(inits, fmt.Sprint(c.(map[string]any)["name"]))
 	}
 	assert.Contains(t, inits, "jmx-exporter")
-	var np object
-	_, err = k.get("/apis/networking.k8s.io/v1/namespaces/"+ns+"/networkpolicies/apim-gw", &np)
+	var np kubeclient.Object
+	_, err = k.Get("/apis/networking.k8s.io/v1/namespaces/"+ns+"/networkpolicies/apim-gw", &np)
 	require.NoError(t, err)
-	rules, _ := json.Marshal(np.path("spec", "ingress"))
+	rules, _ := json.Marshal(np.Path("spec", "ingress"))
 	assert.Contains(t, string(rules), `{"from":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}},"podSelector":{"matchLabels":{"app.kubernetes.io/name":"prometheus"}}}],"ports":[{"port":1234,"protocol":"TCP"}]}`)
 }
 
 // getSettled is kube.get that waits out the API server's 429 "storage is (re)initializing",
 // which it answers for a while about the resources of a CRD just installed.
-func getSettled(k *kube, path string, out any) (bool, error) {
+func getSettled(k *kubeclient.Client, path string, out any) (bool, error) {
 	for i := 0; ; i++ {
-		found, err := k.get(path, out)
+		found, err := k.Get(path, out)
 		if err == nil || !strings.Contains(err.Error(), "429 Too Many Requests") || i == 60 {
 			return found, err
 		}
@@ -188,12 +189,12 @@ func getSettled(k *kube, path string, out any) (bool, error) {
 
 // assertNoMonitoringObjects: with the CRDs installed but nothing asked for, the local stack
 // made no object of them.
-func assertNoMonitoringObjects(t *testing.T, k *kube) {
+func assertNoMonitoringObjects(t *testing.T, k *kubeclient.Client) {
 	t.Helper()
 	for _, path := range []string{"/apis/monitoring.coreos.com/v1/namespaces/" + ns + "/podmonitors",
 		"/apis/monitoring.googleapis.com/v1/namespaces/" + ns + "/podmonitorings",
 		"/apis/autoscaling.k8s.io/v1/namespaces/" + ns + "/verticalpodautoscalers"} {
-		var l list
+		var l kubeclient.List
 		_, err := getSettled(k, path, &l)
 		require.NoError(t, err)
 		assert.Empty(t, l.Items, path)

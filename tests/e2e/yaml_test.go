@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wso2-k8s/apim-gke/policy/rules"
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 	"github.com/wso2-k8s/apim-gke/tests/harness"
 )
 
@@ -31,7 +32,7 @@ const yamlNamespace = "wso2-yaml"
 // nothing.
 func TestYAMLProgram(t *testing.T) {
 	ctx := context.Background()
-	k, err := newKube(os.Getenv("KUBECONFIG"))
+	k, err := kubeclient.New(os.Getenv("KUBECONFIG"))
 	require.NoError(t, err, "KUBECONFIG must point at the suite's API server (make e2e sets it)")
 	root, err := harness.RepoRoot()
 	require.NoError(t, err)

@@ -8,19 +8,21 @@ import (
 	"strings"
 
 	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 )
 
 // clusterDNS answers the pods' lookups of <service>.<namespace>.svc.cluster.local from the API
 // server (ClusterIP, or the ready endpoints of a headless Service), as CoreDNS would: the
 // kubelet points every pod's resolv.conf at it. Nothing else is resolved.
 type clusterDNS struct {
-	k    *kube
+	k    *kubeclient.Client
 	conn net.PacketConn
 }
 
 const clusterDomain = "svc.cluster.local."
 
-func startClusterDNS(k *kube, addr string) (*clusterDNS, error) {
+func startClusterDNS(k *kubeclient.Client, addr string) (*clusterDNS, error) {
 	conn, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, err
@@ -93,28 +95,28 @@ func (d *clusterDNS) lookup(name string) (ips []netip.Addr, known bool) {
 	if !ok || strings.Contains(ns, ".") {
 		return nil, false
 	}
-	var s object
-	if found, err := d.k.get("/api/v1/namespaces/"+ns+"/services/"+svc, &s); err != nil || !found {
+	var s kubeclient.Object
+	if found, err := d.k.Get("/api/v1/namespaces/"+ns+"/services/"+svc, &s); err != nil || !found {
 		return nil, false
 	}
-	if ip := s.str("spec", "clusterIP"); ip != "None" {
+	if ip := s.Str("spec", "clusterIP"); ip != "None" {
 		if a, err := netip.ParseAddr(ip); err == nil {
 			return []netip.Addr{a}, true
 		}
 		return nil, true
 	}
-	var slices list
-	if _, err := d.k.get("/apis/discovery.k8s.io/v1/namespaces/"+ns+"/endpointslices?labelSelector=kubernetes.io/service-name%3D"+svc, &slices); err != nil {
+	var slices kubeclient.List
+	if _, err := d.k.Get("/apis/discovery.k8s.io/v1/namespaces/"+ns+"/endpointslices?labelSelector=kubernetes.io/service-name%3D"+svc, &slices); err != nil {
 		return nil, true
 	}
 	for _, sl := range slices.Items {
 		eps, _ := sl["endpoints"].([]any)
 		for _, e := range eps {
-			ep := object(e.(map[string]any))
-			if ready, ok := ep.path("conditions", "ready").(bool); ok && !ready {
+			ep := kubeclient.Object(e.(map[string]any))
+			if ready, ok := ep.Path("conditions", "ready").(bool); ok && !ready {
 				continue
 			}
-			for _, a := range ep.path("addresses").([]any) {
+			for _, a := range ep.Path("addresses").([]any) {
 				if ip, err := netip.ParseAddr(a.(string)); err == nil {
 					ips = append(ips, ip)
 				}

@@ -4,7 +4,6 @@ package realpods
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"os/exec"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 	"github.com/wso2-k8s/apim-gke/tests/e2e/realpods/images"
 )
 
@@ -39,22 +39,22 @@ func (f *faults) slowGateway(t *testing.T) map[string]any {
 // preStopOf reads the workload's preStop pause (a sleep command or sleep action).
 func (f *faults) preStopOf(t *testing.T, w workload) time.Duration {
 	t.Helper()
-	var l list
-	_, err := f.k.get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(w.selector), &l)
+	var l kubeclient.List
+	_, err := f.k.Get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(w.selector), &l)
 	require.NoError(t, err)
 	require.NotEmpty(t, l.Items)
-	pre := object(asList(l.Items[0].path("spec", "containers"))[0])
-	if n := pre.num("lifecycle", "preStop", "sleep", "seconds"); n > 0 {
+	pre := l.Items[0].Items("spec", "containers")[0]
+	if n := pre.Num("lifecycle", "preStop", "sleep", "seconds"); n > 0 {
 		return time.Duration(n) * time.Second
 	}
-	cmd, _ := pre.path("lifecycle", "preStop", "exec", "command").([]any)
+	cmd, _ := pre.Path("lifecycle", "preStop", "exec", "command").([]any)
 	if len(cmd) == 2 && cmd[0] == "sleep" {
 		var n int
 		_, err := fmt.Sscan(fmt.Sprint(cmd[1]), &n)
 		require.NoError(t, err)
 		return time.Duration(n) * time.Second
 	}
-	t.Fatalf("the %s's preStop is not a sleep: %v", w.title, pre.path("lifecycle"))
+	t.Fatalf("the %s's preStop is not a sleep: %v", w.title, pre.Path("lifecycle"))
 	return 0
 }
 
@@ -70,7 +70,7 @@ func (f *faults) drain(t *testing.T, nodeName string) (report, *tracker, time.Du
 	for _, p := range ps {
 		gatewayPods = append(gatewayPods, p.name)
 	}
-	tr := trackSelector(f.k, ns, gatewayWL.selector, svc)
+	tr := trackSelector(t, f.k, ns, gatewayWL.selector, svc)
 	l := f.startLoad(t, f.gateway, faultRPS)
 	time.Sleep(5 * time.Second)
 	start := time.Now()
@@ -84,7 +84,7 @@ func (f *faults) drain(t *testing.T, nodeName string) (report, *tracker, time.Du
 	whole := time.Since(start)
 	time.Sleep(3 * time.Second)
 	r := l.Stop()
-	tr.Stop()
+	tr.Stop(t)
 	tr.print("gateway")
 	return r, tr, drained, whole, gatewayRefusals(string(out), gatewayPods), string(out)
 }
@@ -138,16 +138,16 @@ func (f *faults) nodeDrain(t *testing.T) map[string]any {
 // gatewayPDB patches the gateway's PodDisruptionBudget spec and returns a patch that restores it.
 func (f *faults) gatewayPDB(t *testing.T, spec map[string]any) (restore func()) {
 	t.Helper()
-	var l list
-	_, err := f.k.get("/apis/policy/v1/namespaces/"+ns+"/poddisruptionbudgets?labelSelector="+url.QueryEscape(gatewayWL.selector), &l)
+	var l kubeclient.List
+	_, err := f.k.Get("/apis/policy/v1/namespaces/"+ns+"/poddisruptionbudgets?labelSelector="+url.QueryEscape(gatewayWL.selector), &l)
 	require.NoError(t, err)
 	require.Len(t, l.Items, 1, "one PodDisruptionBudget for the gateway")
-	path := "/apis/policy/v1/namespaces/" + ns + "/poddisruptionbudgets/" + l.Items[0].str("metadata", "name")
-	old := map[string]any{"maxUnavailable": l.Items[0].path("spec", "maxUnavailable"), "minAvailable": l.Items[0].path("spec", "minAvailable")}
-	_, err = f.k.do(http.MethodPatch, path, "application/merge-patch+json", map[string]any{"spec": spec}, nil)
+	path := "/apis/policy/v1/namespaces/" + ns + "/poddisruptionbudgets/" + l.Items[0].Str("metadata", "name")
+	old := map[string]any{"maxUnavailable": l.Items[0].Path("spec", "maxUnavailable"), "minAvailable": l.Items[0].Path("spec", "minAvailable")}
+	err = f.k.MergePatch(path, map[string]any{"spec": spec})
 	require.NoError(t, err)
 	return func() {
-		_, err := f.k.do(http.MethodPatch, path, "application/merge-patch+json", map[string]any{"spec": old}, nil)
+		err := f.k.MergePatch(path, map[string]any{"spec": old})
 		assert.NoError(t, err)
 	}
 }

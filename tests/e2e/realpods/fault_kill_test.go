@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 )
 
 // SIGKILL faults: a gateway pod (issue 19, 4a) and a control-plane pod (4d).
@@ -40,7 +42,7 @@ func (f *faults) killUnderLoad(t *testing.T, w workload, otherLoad *loadSpec, ot
 	sort.SliceStable(s, func(i, j int) bool { return s[i].restarts < s[j].restarts })
 	victim := s[0]
 	svc, _ := serviceOf(t, f.k, w)
-	tr := trackSelector(f.k, ns, w.selector, svc)
+	tr := trackSelector(t, f.k, ns, w.selector, svc)
 	gw := f.startLoad(t, f.gateway, faultRPS)
 	var other *load
 	if otherLoad != nil {
@@ -78,7 +80,7 @@ func (f *faults) killUnderLoad(t *testing.T, w workload, otherLoad *loadSpec, ot
 	if other != nil {
 		res.other = other.Stop()
 	}
-	tr.Stop()
+	tr.Stop(t)
 	tr.print(w.title)
 	return res
 }
@@ -86,12 +88,12 @@ func (f *faults) killUnderLoad(t *testing.T, w workload, otherLoad *loadSpec, ot
 // available is true when every controller of the workload reports all its replicas available.
 func (f *faults) available(w workload) bool {
 	for _, kind := range []string{"deployments", "statefulsets"} {
-		var l list
-		if _, err := f.k.get("/apis/apps/v1/namespaces/"+ns+"/"+kind+"?labelSelector="+url.QueryEscape(w.selector), &l); err != nil {
+		var l kubeclient.List
+		if _, err := f.k.Get("/apis/apps/v1/namespaces/"+ns+"/"+kind+"?labelSelector="+url.QueryEscape(w.selector), &l); err != nil {
 			return false
 		}
 		for _, d := range l.Items {
-			if d.num("status", "availableReplicas") < d.num("spec", "replicas") {
+			if d.Num("status", "availableReplicas") < d.Num("spec", "replicas") {
 				return false
 			}
 		}
@@ -162,8 +164,8 @@ func (f *faults) gatewayKillNegative(t *testing.T) map[string]any {
 func (f *faults) controlPlaneReplicas(t *testing.T, n int) {
 	t.Helper()
 	for _, c := range controlPlaneWL.controllers(t, f.k) {
-		_, err := f.k.do(http.MethodPatch, c, "application/merge-patch+json",
-			map[string]any{"spec": map[string]any{"replicas": n}}, nil)
+		err := f.k.MergePatch(c,
+			map[string]any{"spec": map[string]any{"replicas": n}})
 		require.NoError(t, err)
 	}
 	f.waitCount(t, controlPlaneWL, int64(n), 6*time.Minute)

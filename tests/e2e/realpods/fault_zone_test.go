@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 )
 
 // The zone loss fault (issue 19, 4c).
@@ -28,7 +30,7 @@ type zoneResult struct {
 func (f *faults) loseZone(t *testing.T, n node, timeout time.Duration) zoneResult {
 	t.Helper()
 	svc, _ := serviceOf(t, f.k, gatewayWL)
-	tr := trackSelector(f.k, ns, gatewayWL.selector, svc)
+	tr := trackSelector(t, f.k, ns, gatewayWL.selector, svc)
 	l := f.startLoad(t, f.gateway, faultRPS)
 	time.Sleep(5 * time.Second)
 	res := zoneResult{node: n}
@@ -102,7 +104,7 @@ func (f *faults) loseZone(t *testing.T, n node, timeout time.Duration) zoneResul
 	}
 	time.Sleep(3 * time.Second)
 	res.report = l.Stop()
-	tr.Stop()
+	tr.Stop(t)
 	tr.print("gateway")
 	t0 := time.Now()
 	nodeScript(t, f.e, "start", n.name)
@@ -111,12 +113,12 @@ func (f *faults) loseZone(t *testing.T, n node, timeout time.Duration) zoneResul
 	res.back = time.Since(t0)
 	// The pods evicted from it are deleted once its kubelet confirms they are gone.
 	require.Eventually(t, func() bool {
-		var l list
-		if _, err := f.k.get("/api/v1/namespaces/"+ns+"/pods?fieldSelector="+url.QueryEscape("spec.nodeName="+n.name), &l); err != nil {
+		var l kubeclient.List
+		if _, err := f.k.Get("/api/v1/namespaces/"+ns+"/pods?fieldSelector="+url.QueryEscape("spec.nodeName="+n.name), &l); err != nil {
 			return false
 		}
 		for _, p := range l.Items {
-			if p.path("metadata", "deletionTimestamp") != nil {
+			if p.Path("metadata", "deletionTimestamp") != nil {
 				return false
 			}
 		}

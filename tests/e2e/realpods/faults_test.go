@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 )
 
 // The fault tests (issue 19): a gateway pod killed, a node drained, a zone lost and a
@@ -78,18 +80,18 @@ func startBound(startDelay, readyDelay, startupPeriod, readinessPeriod time.Dura
 // seconds): what a new pod of it spends before its server starts, beyond startBound's 3 s (the
 // product's init containers fetch the JDBC driver, build the keystores with keytool, pick the
 // node's config and wait for the database). A container restarted in place runs none of them.
-func initTime(t *testing.T, k *kube, w workload) time.Duration {
+func initTime(t *testing.T, k *kubeclient.Client, w workload) time.Duration {
 	t.Helper()
-	var l list
-	_, err := k.get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(w.selector), &l)
+	var l kubeclient.List
+	_, err := k.Get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(w.selector), &l)
 	require.NoError(t, err)
 	require.NotEmpty(t, l.Items, "no %s pod", w.title)
 	var longest time.Duration
 	for _, p := range l.Items {
 		at := map[string]time.Time{}
-		for _, c := range asList(p.path("status", "conditions")) {
-			if ts, err := time.Parse(time.RFC3339, c.str("lastTransitionTime")); err == nil && c.str("status") == "True" {
-				at[c.str("type")] = ts
+		for _, c := range p.Items("status", "conditions") {
+			if ts, err := time.Parse(time.RFC3339, c.Str("lastTransitionTime")); err == nil && c.Str("status") == "True" {
+				at[c.Str("type")] = ts
 			}
 		}
 		if s, i := at["PodScheduled"], at["Initialized"]; !s.IsZero() && !i.IsZero() {
@@ -100,15 +102,15 @@ func initTime(t *testing.T, k *kube, w workload) time.Duration {
 }
 
 // probePeriods reads the startup and readiness probe periods of the workload's pods.
-func probePeriods(t *testing.T, k *kube, w workload) (startup, readiness time.Duration) {
+func probePeriods(t *testing.T, k *kubeclient.Client, w workload) (startup, readiness time.Duration) {
 	t.Helper()
-	var l list
-	_, err := k.get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(w.selector), &l)
+	var l kubeclient.List
+	_, err := k.Get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(w.selector), &l)
 	require.NoError(t, err)
 	require.NotEmpty(t, l.Items, "no %s pod", w.title)
-	c := asList(l.Items[0].path("spec", "containers"))[0]
-	startup = time.Duration(c.num("startupProbe", "periodSeconds")) * time.Second
-	readiness = time.Duration(c.num("readinessProbe", "periodSeconds")) * time.Second
+	c := l.Items[0].Items("spec", "containers")[0]
+	startup = time.Duration(c.Num("startupProbe", "periodSeconds")) * time.Second
+	readiness = time.Duration(c.Num("readinessProbe", "periodSeconds")) * time.Second
 	require.Positive(t, startup, "the %s has a startup probe", w.title)
 	require.Positive(t, readiness, "the %s has a readiness probe", w.title)
 	return startup, readiness
@@ -117,11 +119,11 @@ func probePeriods(t *testing.T, k *kube, w workload) (startup, readiness time.Du
 // startDelayOf is the stand-in's start-up delay for the image the workload's pods run.
 func (f *faults) startDelayOf(t *testing.T, w workload) time.Duration {
 	t.Helper()
-	var l list
-	_, err := f.k.get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(w.selector), &l)
+	var l kubeclient.List
+	_, err := f.k.Get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(w.selector), &l)
 	require.NoError(t, err)
 	require.NotEmpty(t, l.Items)
-	if strings.HasSuffix(asList(l.Items[0].path("spec", "containers"))[0].str("image"), ":"+slowTag) {
+	if strings.HasSuffix(l.Items[0].Items("spec", "containers")[0].Str("image"), ":"+slowTag) {
 		require.NotZero(t, f.slowStart, "the slow stand-in runs but its delay is unknown")
 		return f.slowStart
 	}
@@ -139,7 +141,7 @@ func readyDelayValue(t *testing.T) time.Duration {
 // faults is the state the fault tests share.
 type faults struct {
 	e    env
-	k    *kube
+	k    *kubeclient.Client
 	c    cluster
 	root string
 	up   func(t *testing.T)
@@ -152,17 +154,17 @@ type faults struct {
 
 // serviceOf is the workload's Service: the one labelled like it with a cluster IP (not a
 // headless one).
-func serviceOf(t *testing.T, k *kube, w workload) (name, ip string) {
+func serviceOf(t *testing.T, k *kubeclient.Client, w workload) (name, ip string) {
 	t.Helper()
-	var l list
-	_, err := k.get("/api/v1/namespaces/"+ns+"/services?labelSelector="+url.QueryEscape(w.selector), &l)
+	var l kubeclient.List
+	_, err := k.Get("/api/v1/namespaces/"+ns+"/services?labelSelector="+url.QueryEscape(w.selector), &l)
 	require.NoError(t, err)
 	var names []string
 	ips := map[string]string{}
 	for _, s := range l.Items {
-		if ip := s.str("spec", "clusterIP"); ip != "" && ip != "None" {
-			names = append(names, s.str("metadata", "name"))
-			ips[s.str("metadata", "name")] = ip
+		if ip := s.Str("spec", "clusterIP"); ip != "" && ip != "None" {
+			names = append(names, s.Str("metadata", "name"))
+			ips[s.Str("metadata", "name")] = ip
 		}
 	}
 	require.NotEmpty(t, names, "no Service with a cluster IP labelled %s", w.selector)
@@ -242,16 +244,16 @@ func (f *faults) printPlacement(title string) map[string]any {
 // gatewayHPA patches the gateway's autoscaler bounds and returns the previous ones.
 func (f *faults) gatewayHPA(t *testing.T, min, max int64) (int64, int64) {
 	t.Helper()
-	var l list
-	_, err := f.k.get("/apis/autoscaling/v2/namespaces/"+ns+"/horizontalpodautoscalers?labelSelector="+url.QueryEscape(gatewayWL.selector), &l)
+	var l kubeclient.List
+	_, err := f.k.Get("/apis/autoscaling/v2/namespaces/"+ns+"/horizontalpodautoscalers?labelSelector="+url.QueryEscape(gatewayWL.selector), &l)
 	require.NoError(t, err)
 	require.Len(t, l.Items, 1, "one HPA for the gateway")
 	h := l.Items[0]
-	path := "/apis/autoscaling/v2/namespaces/" + ns + "/horizontalpodautoscalers/" + h.str("metadata", "name")
-	_, err = f.k.do(http.MethodPatch, path, "application/merge-patch+json",
-		map[string]any{"spec": map[string]any{"minReplicas": min, "maxReplicas": max}}, nil)
+	path := "/apis/autoscaling/v2/namespaces/" + ns + "/horizontalpodautoscalers/" + h.Str("metadata", "name")
+	err = f.k.MergePatch(path,
+		map[string]any{"spec": map[string]any{"minReplicas": min, "maxReplicas": max}})
 	require.NoError(t, err)
-	return h.num("spec", "minReplicas"), h.num("spec", "maxReplicas")
+	return h.Num("spec", "minReplicas"), h.Num("spec", "maxReplicas")
 }
 
 // waitCount waits until the workload wants n replicas and has them all serving.

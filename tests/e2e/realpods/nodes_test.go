@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 )
 
 // node is one of the tier's nodes as realnode-node.sh set it up.
@@ -121,29 +123,29 @@ type podInfo struct {
 	uid                            string
 }
 
-func pods(k *kube, selector string) ([]podInfo, error) {
-	var l list
-	if _, err := k.get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(selector), &l); err != nil {
+func pods(k *kubeclient.Client, selector string) ([]podInfo, error) {
+	var l kubeclient.List
+	if _, err := k.Get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(selector), &l); err != nil {
 		return nil, err
 	}
 	var out []podInfo
 	for _, p := range l.Items {
-		pi := podInfo{name: p.str("metadata", "name"), node: p.str("spec", "nodeName"), phase: p.str("status", "phase"),
-			terminating: p.path("metadata", "deletionTimestamp") != nil, uid: p.str("metadata", "uid")}
-		for _, c := range asList(p.path("status", "conditions")) {
-			if c.str("type") == "Ready" && c.str("status") == "True" {
+		pi := podInfo{name: p.Str("metadata", "name"), node: p.Str("spec", "nodeName"), phase: p.Str("status", "phase"),
+			terminating: p.Path("metadata", "deletionTimestamp") != nil, uid: p.Str("metadata", "uid")}
+		for _, c := range p.Items("status", "conditions") {
+			if c.Str("type") == "Ready" && c.Str("status") == "True" {
 				pi.ready = true
 			}
 		}
 		// The main container: the first in the spec (statuses come sorted by name).
 		main := ""
-		if cs := asList(p.path("spec", "containers")); len(cs) > 0 {
-			main = cs[0].str("name")
+		if cs := p.Items("spec", "containers"); len(cs) > 0 {
+			main = cs[0].Str("name")
 		}
-		for _, cs := range asList(p.path("status", "containerStatuses")) {
-			if cs.str("name") == main {
-				pi.containerID = strings.TrimPrefix(cs.str("containerID"), "containerd://")
-				pi.restarts = cs.num("restartCount")
+		for _, cs := range p.Items("status", "containerStatuses") {
+			if cs.Str("name") == main {
+				pi.containerID = strings.TrimPrefix(cs.Str("containerID"), "containerd://")
+				pi.restarts = cs.Num("restartCount")
 			}
 		}
 		out = append(out, pi)
@@ -177,37 +179,37 @@ var (
 
 // desired is the replica count the workload's controllers want: the sum over the Deployments
 // and StatefulSets that carry the label.
-func (w workload) desired(k *kube) (int64, error) {
+func (w workload) desired(k *kubeclient.Client) (int64, error) {
 	var n int64
 	for _, kind := range []string{"deployments", "statefulsets"} {
-		var l list
-		if _, err := k.get("/apis/apps/v1/namespaces/"+ns+"/"+kind+"?labelSelector="+url.QueryEscape(w.selector), &l); err != nil {
+		var l kubeclient.List
+		if _, err := k.Get("/apis/apps/v1/namespaces/"+ns+"/"+kind+"?labelSelector="+url.QueryEscape(w.selector), &l); err != nil {
 			return 0, err
 		}
 		for _, d := range l.Items {
-			n += d.num("spec", "replicas")
+			n += d.Num("spec", "replicas")
 		}
 	}
 	return n, nil
 }
 
 // statefulSet says whether a StatefulSet runs (some of) the workload.
-func (w workload) statefulSet(k *kube) bool {
-	var l list
-	_, err := k.get("/apis/apps/v1/namespaces/"+ns+"/statefulsets?labelSelector="+url.QueryEscape(w.selector), &l)
+func (w workload) statefulSet(k *kubeclient.Client) bool {
+	var l kubeclient.List
+	_, err := k.Get("/apis/apps/v1/namespaces/"+ns+"/statefulsets?labelSelector="+url.QueryEscape(w.selector), &l)
 	return err == nil && len(l.Items) > 0
 }
 
 // controllers are the API paths of the Deployments and StatefulSets that carry the label.
-func (w workload) controllers(t *testing.T, k *kube) []string {
+func (w workload) controllers(t *testing.T, k *kubeclient.Client) []string {
 	t.Helper()
 	var out []string
 	for _, kind := range []string{"deployments", "statefulsets"} {
-		var l list
-		_, err := k.get("/apis/apps/v1/namespaces/"+ns+"/"+kind+"?labelSelector="+url.QueryEscape(w.selector), &l)
+		var l kubeclient.List
+		_, err := k.Get("/apis/apps/v1/namespaces/"+ns+"/"+kind+"?labelSelector="+url.QueryEscape(w.selector), &l)
 		require.NoError(t, err)
 		for _, d := range l.Items {
-			out = append(out, "/apis/apps/v1/namespaces/"+ns+"/"+kind+"/"+d.str("metadata", "name"))
+			out = append(out, "/apis/apps/v1/namespaces/"+ns+"/"+kind+"/"+d.Str("metadata", "name"))
 		}
 	}
 	require.NotEmpty(t, out, "no Deployment or StatefulSet labelled %s", w.selector)
@@ -217,7 +219,7 @@ func (w workload) controllers(t *testing.T, k *kube) []string {
 // full is true when the workload has as many serving pods as it wants and no other pod (none
 // starting, none going away), with every serving pod off the nodes in avoid; pods going away on
 // those nodes are let be (on a lost node they stay until it comes back).
-func (w workload) full(k *kube, avoid ...string) bool {
+func (w workload) full(k *kubeclient.Client, avoid ...string) bool {
 	want, err := w.desired(k)
 	if err != nil || want == 0 {
 		return false
@@ -247,14 +249,14 @@ func (w workload) full(k *kube, avoid ...string) bool {
 	return n == want
 }
 
-func (w workload) waitFull(t *testing.T, k *kube, timeout time.Duration, avoid ...string) {
+func (w workload) waitFull(t *testing.T, k *kubeclient.Client, timeout time.Duration, avoid ...string) {
 	t.Helper()
 	require.Eventually(t, func() bool { return w.full(k, avoid...) }, timeout, time.Second,
 		"the %s never had all its replicas serving (and nothing else) within %s", w.title, timeout)
 }
 
 // placement counts the serving pods per node.
-func (w workload) placement(k *kube) map[string]int {
+func (w workload) placement(k *kubeclient.Client) map[string]int {
 	m := map[string]int{}
 	ps, _ := pods(k, w.selector)
 	for _, p := range serving(ps) {
@@ -271,17 +273,17 @@ func (c cluster) describe(m map[string]int) string {
 	return strings.Join(parts, " ")
 }
 
-func cordon(t *testing.T, k *kube, name string, on bool) {
+func cordon(t *testing.T, k *kubeclient.Client, name string, on bool) {
 	t.Helper()
-	_, err := k.do("PATCH", "/api/v1/nodes/"+name, "application/merge-patch+json",
-		map[string]any{"spec": map[string]any{"unschedulable": on}}, nil)
+	err := k.MergePatch("/api/v1/nodes/"+name,
+		map[string]any{"spec": map[string]any{"unschedulable": on}})
 	require.NoError(t, err)
 }
 
 // moveOff deletes the workload's pods on node from, one at a time, with from cordoned so that
 // each replacement lands elsewhere, waiting for the workload to be whole again after each;
 // at most max pods (all when max < 0). Setup for a fault, never measured.
-func (w workload) moveOff(t *testing.T, k *kube, c cluster, from string, max int) {
+func (w workload) moveOff(t *testing.T, k *kubeclient.Client, c cluster, from string, max int) {
 	t.Helper()
 	cordon(t, k, from, true)
 	defer cordon(t, k, from, false)
@@ -299,7 +301,7 @@ func (w workload) moveOff(t *testing.T, k *kube, c cluster, from string, max int
 		if victim == "" {
 			return
 		}
-		require.NoError(t, k.delete("/api/v1/namespaces/"+ns+"/pods/"+victim))
+		require.NoError(t, k.Delete("/api/v1/namespaces/"+ns+"/pods/"+victim))
 		require.Eventually(t, func() bool {
 			return podGone(k, victim, uid) && w.full(k)
 		}, 6*time.Minute, time.Second, "the %s did not come back whole after its pod %s was moved off %s (placement %s)",
@@ -310,15 +312,15 @@ func (w workload) moveOff(t *testing.T, k *kube, c cluster, from string, max int
 
 // podGone says whether the pod of that name and uid is gone: a StatefulSet's replacement
 // takes the same name at once, so the name alone would never be seen gone.
-func podGone(k *kube, name, uid string) bool {
-	var p object
-	found, err := k.get("/api/v1/namespaces/"+ns+"/pods/"+name, &p)
-	return err == nil && (!found || p.str("metadata", "uid") != uid)
+func podGone(k *kubeclient.Client, name, uid string) bool {
+	var p kubeclient.Object
+	found, err := k.Get("/api/v1/namespaces/"+ns+"/pods/"+name, &p)
+	return err == nil && (!found || p.Str("metadata", "uid") != uid)
 }
 
 // spread makes every node hold at most one more of the workload's serving pods than any
 // other, moving pods off the fullest node; it says whether it had to.
-func (w workload) spread(t *testing.T, k *kube, c cluster) bool {
+func (w workload) spread(t *testing.T, k *kubeclient.Client, c cluster) bool {
 	t.Helper()
 	w.waitFull(t, k, 6*time.Minute)
 	moved := false
@@ -344,7 +346,7 @@ func (w workload) spread(t *testing.T, k *kube, c cluster) bool {
 }
 
 // concentrate puts every serving pod of the workload on node to.
-func (w workload) concentrate(t *testing.T, k *kube, c cluster, to string) {
+func (w workload) concentrate(t *testing.T, k *kubeclient.Client, c cluster, to string) {
 	t.Helper()
 	w.waitFull(t, k, 6*time.Minute)
 	for _, n := range c.nodes {
@@ -367,7 +369,7 @@ func (w workload) concentrate(t *testing.T, k *kube, c cluster, to string) {
 			if p.node != n.name {
 				continue
 			}
-			require.NoError(t, k.delete("/api/v1/namespaces/"+ns+"/pods/"+p.name))
+			require.NoError(t, k.Delete("/api/v1/namespaces/"+ns+"/pods/"+p.name))
 			victim, uid := p.name, p.uid
 			require.Eventually(t, func() bool {
 				return podGone(k, victim, uid) && w.full(k)
@@ -394,18 +396,18 @@ func killContainer(t *testing.T, c cluster, p podInfo) {
 
 // nodeCondition is the node's Ready status ("True", "False", "Unknown") and whether it has
 // the unreachable NoExecute taint.
-func nodeCondition(k *kube, name string) (ready string, unreachable bool) {
-	var n object
-	if _, err := k.get("/api/v1/nodes/"+name, &n); err != nil {
+func nodeCondition(k *kubeclient.Client, name string) (ready string, unreachable bool) {
+	var n kubeclient.Object
+	if _, err := k.Get("/api/v1/nodes/"+name, &n); err != nil {
 		return "", false
 	}
-	for _, c := range asList(n.path("status", "conditions")) {
-		if c.str("type") == "Ready" {
-			ready = c.str("status")
+	for _, c := range n.Items("status", "conditions") {
+		if c.Str("type") == "Ready" {
+			ready = c.Str("status")
 		}
 	}
-	for _, tn := range asList(n.path("spec", "taints")) {
-		if tn.str("key") == "node.kubernetes.io/unreachable" && tn.str("effect") == "NoExecute" {
+	for _, tn := range n.Items("spec", "taints") {
+		if tn.Str("key") == "node.kubernetes.io/unreachable" && tn.Str("effect") == "NoExecute" {
 			unreachable = true
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +26,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 	"github.com/wso2-k8s/apim-gke/tests/e2e/localstack"
 	"github.com/wso2-k8s/apim-gke/tests/e2e/realpods/images"
 	"github.com/wso2-k8s/apim-gke/tests/harness"
@@ -127,7 +127,7 @@ func record(t *testing.T, e env, name string, secs float64, ok bool, extra map[s
 func TestRealPods(t *testing.T) {
 	e := loadEnv(t)
 	ctx := context.Background()
-	k, err := newKube(e.kubeconfig)
+	k, err := kubeclient.New(e.kubeconfig)
 	require.NoError(t, err)
 	root, err := harness.RepoRoot()
 	require.NoError(t, err)
@@ -274,7 +274,7 @@ func TestRealPods(t *testing.T) {
 		waitAvailable(t, k, "apim-gw", hpaMin, 3*time.Minute)
 		dep := "/apis/apps/v1/namespaces/" + ns + "/deployments/apim-gw"
 		// First roll pods without the hook (the old ones still have it and leave cleanly)...
-		require.NoError(t, k.jsonPatch(dep, map[string]any{"op": "remove", "path": "/spec/template/spec/containers/0/lifecycle"}))
+		require.NoError(t, k.JSONPatch(dep, map[string]any{"op": "remove", "path": "/spec/template/spec/containers/0/lifecycle"}))
 		waitRolledOut(t, k, "apim-gw", 5*time.Minute)
 		waitAvailable(t, k, "apim-gw", hpaMin, 3*time.Minute)
 		waitOnlyCurrentPods(t, k, "apim-gw", 3*time.Minute)
@@ -283,7 +283,7 @@ func TestRealPods(t *testing.T) {
 		// to until kube-proxy has caught up.
 		v, extra := underLoad(t, k, "apim-gw", "apim-gw", gatewayURL, auth, func() {
 			for _, tag := range []string{"v3", "v1", "v2"} {
-				require.NoError(t, k.jsonPatch(dep, map[string]any{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": images.Ref("apim", tag)}))
+				require.NoError(t, k.JSONPatch(dep, map[string]any{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": images.Ref("apim", tag)}))
 				waitRolledOut(t, k, "apim-gw", 5*time.Minute)
 				waitOnlyCurrentPods(t, k, "apim-gw", 3*time.Minute)
 			}
@@ -378,8 +378,8 @@ func serveJar(t *testing.T, e env) (string, string) {
 // backup claims. hostPath volumes under the tier's work directory (every node is a namespace
 // on this machine's one disk, so that is shared storage), each bound ahead to its claim: MySQL's two claims ask alike (the cluster's default
 // class, which this cluster lacks), and the first to bind would take whichever volume.
-func createStorage(t *testing.T, k *kube, e env) {
-	require.NoError(t, k.create("/apis/storage.k8s.io/v1/storageclasses", map[string]any{
+func createStorage(t *testing.T, k *kubeclient.Client, e env) {
+	require.NoError(t, k.Create("/apis/storage.k8s.io/v1/storageclasses", map[string]any{
 		"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
 		"metadata":          map[string]any{"name": sharedClass},
 		"provisioner":       "kubernetes.io/no-provisioner",
@@ -391,7 +391,7 @@ func createStorage(t *testing.T, k *kube, e env) {
 		// A hostPath volume takes no fsGroup: the directory is made for the pod's user, as a
 		// provisioner's would be writable by it.
 		require.NoError(t, os.Chown(dir, v.uid, v.uid))
-		require.NoError(t, k.create("/api/v1/persistentvolumes", map[string]any{
+		require.NoError(t, k.Create("/api/v1/persistentvolumes", map[string]any{
 			"apiVersion": "v1", "kind": "PersistentVolume",
 			"metadata": map[string]any{"name": v.name},
 			"spec": map[string]any{
@@ -417,11 +417,11 @@ var storage = []struct {
 	{"realpods-mysql-backup", "mysql-backup", "", "ReadWriteOnce", "1Gi", 999},
 }
 
-func deleteStorage(t *testing.T, k *kube) {
+func deleteStorage(t *testing.T, k *kubeclient.Client) {
 	for _, v := range storage {
-		assert.NoError(t, k.delete("/api/v1/persistentvolumes/"+v.name))
+		assert.NoError(t, k.Delete("/api/v1/persistentvolumes/"+v.name))
 	}
-	assert.NoError(t, k.delete("/apis/storage.k8s.io/v1/storageclasses/"+sharedClass))
+	assert.NoError(t, k.Delete("/apis/storage.k8s.io/v1/storageclasses/"+sharedClass))
 }
 
 // openStack opens the local stack (Pulumi.local.yaml) and shapes it for this tier through the
@@ -467,13 +467,13 @@ func openStack(t *testing.T, ctx context.Context, root string, e env, jarURL, ja
 // underLoad runs change while rps requests per second (each on a new connection, with
 // header) go to target, tracking the pods of workload name behind Service svc, and judges the
 // failures.
-func underLoad(t *testing.T, k *kube, name, svc, target string, header http.Header, change func()) (verdict, map[string]any) {
+func underLoad(t *testing.T, k *kubeclient.Client, name, svc, target string, header http.Header, change func()) (verdict, map[string]any) {
 	return underLoadTracked(t, k, name, svc, loadSpec{url: target, expect: hello, header: header}, change, nil)
 }
 
-func underLoadTracked(t *testing.T, k *kube, name, svc string, spec loadSpec, change func(), inspect func(*tracker)) (verdict, map[string]any) {
+func underLoadTracked(t *testing.T, k *kubeclient.Client, name, svc string, spec loadSpec, change func(), inspect func(*tracker)) (verdict, map[string]any) {
 	t.Helper()
-	tr := track(k, ns, name, svc)
+	tr := track(t, k, ns, name, svc)
 	l := startLoadSpec(spec, rps)
 	time.Sleep(3 * time.Second)
 	start := time.Now()
@@ -483,11 +483,11 @@ func underLoadTracked(t *testing.T, k *kube, name, svc string, spec loadSpec, ch
 	waitOnlyCurrentPods(t, k, name, 3*time.Minute)
 	time.Sleep(3 * time.Second)
 	r := l.Stop()
-	tr.Stop()
+	tr.Stop(t)
 	tr.print(name)
-	var h object
-	if _, err := k.get("/apis/autoscaling/v2/namespaces/"+ns+"/horizontalpodautoscalers/apim-gw", &h); err == nil {
-		fmt.Printf("  the gateway's HPA after this load: %s, %d replicas\n", utilization(h), h.num("status", "currentReplicas"))
+	var h kubeclient.Object
+	if _, err := k.Get("/apis/autoscaling/v2/namespaces/"+ns+"/horizontalpodautoscalers/apim-gw", &h); err == nil {
+		fmt.Printf("  the gateway's HPA after this load: %s, %d replicas\n", utilization(h), h.Num("status", "currentReplicas"))
 	}
 	v := r.judge(tr.windows())
 	if v.failed > 0 {
@@ -505,19 +505,19 @@ func underLoadTracked(t *testing.T, k *kube, name, svc string, spec loadSpec, ch
 
 // measureHPA loads the gateway stand-in with CPU work above the target and times the HPA's
 // scale-out from min to min+1, then its scale-in after the load stops.
-func measureHPA(t *testing.T, e env, k *kube, gatewayURL string, auth http.Header) map[string]any {
+func measureHPA(t *testing.T, e env, k *kubeclient.Client, gatewayURL string, auth http.Header) map[string]any {
 	hpaPath := "/apis/autoscaling/v2/namespaces/" + ns + "/horizontalpodautoscalers/apim-gw"
 	waitReplicas(t, k, "apim-gw", hpaMin, 3*time.Minute)
 	waitAvailable(t, k, "apim-gw", hpaMin, 3*time.Minute)
 	// The HPA needs metrics before it can act on them: metrics-server scrapes the kubelet.
 	metricsAt := time.Now()
 	require.Eventually(t, func() bool {
-		var h object
-		if _, err := k.get(hpaPath, &h); err != nil {
+		var h kubeclient.Object
+		if _, err := k.Get(hpaPath, &h); err != nil {
 			return false
 		}
-		return len(asList(h.path("status", "currentMetrics"))) > 0 && h.path("status", "currentMetrics") != nil &&
-			asList(h.path("status", "currentMetrics"))[0].path("resource", "current", "averageUtilization") != nil
+		return len(h.Items("status", "currentMetrics")) > 0 && h.Path("status", "currentMetrics") != nil &&
+			h.Items("status", "currentMetrics")[0].Path("resource", "current", "averageUtilization") != nil
 	}, 4*time.Minute, 2*time.Second, "the HPA never got CPU metrics (metrics-server, kubelet stats)")
 	fmt.Printf("HPA has CPU metrics (waited %.0fs)\n", time.Since(metricsAt).Seconds())
 
@@ -530,14 +530,14 @@ func measureHPA(t *testing.T, e env, k *kube, gatewayURL string, auth http.Heade
 	deadline := start.Add(5 * time.Minute)
 	lastPrint := time.Time{}
 	for time.Now().Before(deadline) {
-		var h object
-		_, _ = k.get(hpaPath, &h)
+		var h kubeclient.Object
+		_, _ = k.Get(hpaPath, &h)
 		if time.Since(lastPrint) >= 10*time.Second {
 			fmt.Printf("  HPA under load, %5.1fs: %s, %d replicas, %d desired\n", time.Since(start).Seconds(),
-				utilization(h), h.num("status", "currentReplicas"), h.num("status", "desiredReplicas"))
+				utilization(h), h.Num("status", "currentReplicas"), h.Num("status", "desiredReplicas"))
 			lastPrint = time.Now()
 		}
-		if decided == 0 && h.num("status", "desiredReplicas") >= hpaMax {
+		if decided == 0 && h.Num("status", "desiredReplicas") >= hpaMax {
 			decided = time.Since(start)
 			fmt.Printf("HPA decided %d replicas after %.1fs (%s)\n", hpaMax, decided.Seconds(), utilization(h))
 		}
@@ -560,15 +560,15 @@ func measureHPA(t *testing.T, e env, k *kube, gatewayURL string, auth http.Heade
 	deadline = start.Add(6 * time.Minute)
 	lastPrint = time.Time{}
 	for time.Now().Before(deadline) {
-		var d, h object
-		_, _ = k.get("/apis/apps/v1/namespaces/"+ns+"/deployments/apim-gw", &d)
+		var d, h kubeclient.Object
+		_, _ = k.Get("/apis/apps/v1/namespaces/"+ns+"/deployments/apim-gw", &d)
 		if time.Since(lastPrint) >= 10*time.Second {
-			_, _ = k.get(hpaPath, &h)
+			_, _ = k.Get(hpaPath, &h)
 			fmt.Printf("  HPA after the load, %5.1fs: %s, %d replicas, %d desired\n", time.Since(start).Seconds(),
-				utilization(h), h.num("status", "currentReplicas"), h.num("status", "desiredReplicas"))
+				utilization(h), h.Num("status", "currentReplicas"), h.Num("status", "desiredReplicas"))
 			lastPrint = time.Now()
 		}
-		if d.num("spec", "replicas") == hpaMin {
+		if d.Num("spec", "replicas") == hpaMin {
 			in = time.Since(start)
 			break
 		}
@@ -583,9 +583,9 @@ func measureHPA(t *testing.T, e env, k *kube, gatewayURL string, auth http.Heade
 		"scale_out_decided_seconds": decided.Round(100 * time.Millisecond).Seconds()}
 }
 
-func utilization(h object) string {
-	for _, m := range asList(h.path("status", "currentMetrics")) {
-		if u := m.path("resource", "current", "averageUtilization"); u != nil {
+func utilization(h kubeclient.Object) string {
+	for _, m := range h.Items("status", "currentMetrics") {
+		if u := m.Path("resource", "current", "averageUtilization"); u != nil {
 			return fmt.Sprintf("CPU %v%% of requests", u)
 		}
 	}
@@ -594,35 +594,35 @@ func utilization(h object) string {
 
 // assertRealPods checks that the pods really run: containers started by containerd, with pod
 // IPs on the bridge, and the stand-ins answering the probes the product configures.
-func assertRealPods(t *testing.T, k *kube, e env) {
-	var pods list
-	_, err := k.get("/api/v1/namespaces/"+ns+"/pods", &pods)
+func assertRealPods(t *testing.T, k *kubeclient.Client, e env) {
+	var pods kubeclient.List
+	_, err := k.Get("/api/v1/namespaces/"+ns+"/pods", &pods)
 	require.NoError(t, err)
 	fmt.Println("PODS")
 	for _, p := range pods.Items {
 		var states []string
-		for _, cs := range asList(p.path("status", "containerStatuses")) {
+		for _, cs := range p.Items("status", "containerStatuses") {
 			st := "waiting"
-			if cs.path("state", "running") != nil {
+			if cs.Path("state", "running") != nil {
 				st = "running"
 			}
-			states = append(states, fmt.Sprintf("%s=%s ready=%v id=%.24s", cs.str("name"), st, cs.path("ready"), cs.str("containerID")))
+			states = append(states, fmt.Sprintf("%s=%s ready=%v id=%.24s", cs.Str("name"), st, cs.Path("ready"), cs.Str("containerID")))
 		}
-		fmt.Printf("  %-28s %-10s %-12s %s\n", p.str("metadata", "name"), p.str("status", "phase"), p.str("status", "podIP"), strings.Join(states, " "))
-		if p.str("status", "phase") == "Running" {
-			assert.True(t, strings.HasPrefix(p.str("status", "podIP"), "10.244."), "pod IP from the bridge CNI")
-			for _, cs := range asList(p.path("status", "containerStatuses")) {
-				assert.True(t, strings.HasPrefix(cs.str("containerID"), "containerd://"), "a real container")
+		fmt.Printf("  %-28s %-10s %-12s %s\n", p.Str("metadata", "name"), p.Str("status", "phase"), p.Str("status", "podIP"), strings.Join(states, " "))
+		if p.Str("status", "phase") == "Running" {
+			assert.True(t, strings.HasPrefix(p.Str("status", "podIP"), "10.244."), "pod IP from the bridge CNI")
+			for _, cs := range p.Items("status", "containerStatuses") {
+				assert.True(t, strings.HasPrefix(cs.Str("containerID"), "containerd://"), "a real container")
 			}
 		}
 	}
 	for _, name := range []string{"apim-cp", "apim-gw", "hello"} {
 		waitAvailable(t, k, name, 1, 3*time.Minute)
 	}
-	var sts object
-	_, err = k.get("/apis/apps/v1/namespaces/"+ns+"/statefulsets/mysql", &sts)
+	var sts kubeclient.Object
+	_, err = k.Get("/apis/apps/v1/namespaces/"+ns+"/statefulsets/mysql", &sts)
 	require.NoError(t, err)
-	assert.EqualValues(t, 1, sts.num("status", "readyReplicas"), "MySQL (MariaDB) passes the mysqladmin exec probe")
+	assert.EqualValues(t, 1, sts.Num("status", "readyReplicas"), "MySQL (MariaDB) passes the mysqladmin exec probe")
 }
 
 // workloadPath is the API path of a workload: the control plane is a StatefulSet, the others
@@ -635,19 +635,19 @@ func workloadPath(name string) string {
 	return "/apis/apps/v1/namespaces/" + ns + "/" + kind + "/" + name
 }
 
-func assertImage(t *testing.T, k *kube, name, image string) {
-	var d object
-	_, err := k.get(workloadPath(name), &d)
+func assertImage(t *testing.T, k *kubeclient.Client, name, image string) {
+	var d kubeclient.Object
+	_, err := k.Get(workloadPath(name), &d)
 	require.NoError(t, err)
-	cs := asList(d.path("spec", "template", "spec", "containers"))
+	cs := d.Items("spec", "template", "spec", "containers")
 	require.NotEmpty(t, cs)
-	assert.Equal(t, image, cs[0].str("image"))
+	assert.Equal(t, image, cs[0].Str("image"))
 }
 
 // assertNoPods: after destroy the namespace is gone and no node's containerd runs a container.
-func assertNoPods(t *testing.T, k *kube, e env) {
+func assertNoPods(t *testing.T, k *kubeclient.Client, e env) {
 	require.Eventually(t, func() bool {
-		found, err := k.get("/api/v1/namespaces/"+ns, &object{})
+		found, err := k.Get("/api/v1/namespaces/"+ns, &kubeclient.Object{})
 		return err == nil && !found
 	}, 3*time.Minute, time.Second, "namespace %s still exists after destroy", ns)
 	for _, n := range e.cluster.nodes {
@@ -658,11 +658,11 @@ func assertNoPods(t *testing.T, k *kube, e env) {
 	}
 }
 
-func clusterIP(t *testing.T, k *kube, svc string) string {
-	var s object
-	_, err := k.get("/api/v1/namespaces/"+ns+"/services/"+svc, &s)
+func clusterIP(t *testing.T, k *kubeclient.Client, svc string) string {
+	var s kubeclient.Object
+	_, err := k.Get("/api/v1/namespaces/"+ns+"/services/"+svc, &s)
 	require.NoError(t, err)
-	ip := s.str("spec", "clusterIP")
+	ip := s.Str("spec", "clusterIP")
 	require.NotEmpty(t, ip)
 	return ip
 }
@@ -690,14 +690,14 @@ func getWith(t *testing.T, u string, header http.Header) string {
 
 // crossNodeHops sends requests through the gateway and counts those whose gateway pod and
 // backend pod (the two X-Standin-Pod headers of the answer) ran on different nodes.
-func crossNodeHops(t *testing.T, k *kube, u string, header http.Header) (cross, total int) {
+func crossNodeHops(t *testing.T, k *kubeclient.Client, u string, header http.Header) (cross, total int) {
 	t.Helper()
 	nodeOf := map[string]string{}
-	var all list
-	_, err := k.get("/api/v1/namespaces/"+ns+"/pods", &all)
+	var all kubeclient.List
+	_, err := k.Get("/api/v1/namespaces/"+ns+"/pods", &all)
 	require.NoError(t, err)
 	for _, p := range all.Items {
-		nodeOf[p.str("metadata", "name")] = p.str("spec", "nodeName")
+		nodeOf[p.Str("metadata", "name")] = p.Str("spec", "nodeName")
 	}
 	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	other := map[string]int{}
@@ -738,7 +738,7 @@ func crossNodeHops(t *testing.T, k *kube, u string, header http.Header) (cross, 
 }
 
 // placementFields is where every replicated workload's pods serve, by node.
-func placementFields(k *kube, c cluster) map[string]any {
+func placementFields(k *kubeclient.Client, c cluster) map[string]any {
 	out := map[string]any{}
 	fmt.Print("PLACEMENT after the first up:")
 	for _, w := range []workload{gatewayWL, backendWL, controlPlaneWL} {
@@ -750,65 +750,73 @@ func placementFields(k *kube, c cluster) map[string]any {
 	return out
 }
 
-func available(k *kube, name string) int64 {
-	var d object
-	if _, err := k.get(workloadPath(name), &d); err != nil {
+func available(k *kubeclient.Client, name string) int64 {
+	var d kubeclient.Object
+	if _, err := k.Get(workloadPath(name), &d); err != nil {
 		return 0
 	}
-	return d.num("status", "availableReplicas")
+	return d.Num("status", "availableReplicas")
 }
 
-func waitAvailable(t *testing.T, k *kube, name string, n int64, timeout time.Duration) {
+// waitWorkload waits, following workload name's Deployment (apim-cp's StatefulSet) by a watch,
+// until cond holds of it.
+func waitWorkload(t *testing.T, k *kubeclient.Client, name string, timeout time.Duration, cond func(d kubeclient.Object) bool, msgAndArgs ...any) {
 	t.Helper()
-	require.Eventually(t, func() bool { return available(k, name) >= n }, timeout, time.Second,
+	kind := "deployments"
+	if name == "apim-cp" {
+		kind = "statefulsets"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := kubeclient.WaitFor(ctx, kubeclient.ListWatch(k.Clientset.AppsV1().RESTClient(), kind, ns, "", "metadata.name="+name),
+		func(objs []kubeclient.Object) bool { return len(objs) == 1 && cond(objs[0]) })
+	require.NoError(t, err, msgAndArgs...)
+}
+
+func waitAvailable(t *testing.T, k *kubeclient.Client, name string, n int64, timeout time.Duration) {
+	t.Helper()
+	waitWorkload(t, k, name, timeout, func(d kubeclient.Object) bool { return d.Num("status", "availableReplicas") >= n },
 		"deployment %s never had %d available replicas", name, n)
 }
 
-func waitReplicas(t *testing.T, k *kube, name string, n int64, timeout time.Duration) {
+func waitReplicas(t *testing.T, k *kubeclient.Client, name string, n int64, timeout time.Duration) {
 	t.Helper()
-	require.Eventually(t, func() bool {
-		var d object
-		_, err := k.get(workloadPath(name), &d)
-		return err == nil && d.num("spec", "replicas") == n
-	}, timeout, time.Second, "deployment %s never came back to %d replicas", name, n)
+	waitWorkload(t, k, name, timeout, func(d kubeclient.Object) bool { return d.Num("spec", "replicas") == n },
+		"deployment %s never came back to %d replicas", name, n)
 }
 
 // waitRolledOut waits for the Deployment controller to finish: every replica updated and
 // available, as `kubectl rollout status` does.
-func waitRolledOut(t *testing.T, k *kube, name string, timeout time.Duration) {
+func waitRolledOut(t *testing.T, k *kubeclient.Client, name string, timeout time.Duration) {
 	t.Helper()
-	require.Eventually(t, func() bool {
-		var d object
-		if _, err := k.get(workloadPath(name), &d); err != nil {
-			return false
-		}
-		want := d.num("spec", "replicas")
-		return d.num("status", "observedGeneration") >= d.num("metadata", "generation") &&
-			d.num("status", "updatedReplicas") == want && d.num("status", "availableReplicas") == want &&
-			d.num("status", "replicas") == want
-	}, timeout, time.Second, "deployment %s did not finish rolling out", name)
+	waitWorkload(t, k, name, timeout, func(d kubeclient.Object) bool {
+		want := d.Num("spec", "replicas")
+		return d.Num("status", "observedGeneration") >= d.Num("metadata", "generation") &&
+			d.Num("status", "updatedReplicas") == want && d.Num("status", "availableReplicas") == want &&
+			d.Num("status", "replicas") == want
+	}, "deployment %s did not finish rolling out", name)
 }
 
-// waitOnlyCurrentPods waits until every pod of the workload runs the Deployment's current
-// template and none is terminating.
-func waitOnlyCurrentPods(t *testing.T, k *kube, name string, timeout time.Duration) {
+// waitOnlyCurrentPods waits, following the workload's pods by a watch, until every one runs
+// the Deployment's current template and none is terminating.
+func waitOnlyCurrentPods(t *testing.T, k *kubeclient.Client, name string, timeout time.Duration) {
 	t.Helper()
-	require.Eventually(t, func() bool {
-		var d object
-		if _, err := k.get(workloadPath(name), &d); err != nil {
-			return false
-		}
-		cs := asList(d.path("spec", "template", "spec", "containers"))
-		var pods list
-		if _, err := k.get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape("app.kubernetes.io/name="+name), &pods); err != nil || len(cs) == 0 {
-			return false
-		}
-		for _, p := range pods.Items {
-			pcs := asList(p.path("spec", "containers"))
-			if p.path("metadata", "deletionTimestamp") != nil || len(pcs) == 0 || pcs[0].str("image") != cs[0].str("image") {
-				return false
+	var d kubeclient.Object
+	_, err := k.Get(workloadPath(name), &d)
+	require.NoError(t, err)
+	cs := d.Items("spec", "template", "spec", "containers")
+	require.NotEmpty(t, cs, "%s has no containers", name)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err = kubeclient.WaitFor(ctx, kubeclient.ListWatch(k.Clientset.CoreV1().RESTClient(), "pods", ns, "app.kubernetes.io/name="+name, ""),
+		func(pods []kubeclient.Object) bool {
+			for _, p := range pods {
+				pcs := p.Items("spec", "containers")
+				if p.Path("metadata", "deletionTimestamp") != nil || len(pcs) == 0 || pcs[0].Str("image") != cs[0].Str("image") {
+					return false
+				}
 			}
-		}
-		return true
-	}, timeout, time.Second, "old %s pods did not go away", name)
+			return true
+		})
+	require.NoError(t, err, "old %s pods did not go away", name)
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 )
 
 // The restore drill on real pods: the product's backup CronJob dumps the in-cluster database
@@ -62,21 +64,21 @@ func (d drillDB) tables(t *testing.T) map[string]int {
 
 // rootPassword reads the server's root password the way its pod gets it: from the Secret its
 // StatefulSet names in MYSQL_ROOT_PASSWORD.
-func rootPassword(t *testing.T, k *kube) string {
+func rootPassword(t *testing.T, k *kubeclient.Client) string {
 	t.Helper()
-	var sts object
-	_, err := k.get("/apis/apps/v1/namespaces/"+ns+"/statefulsets/"+mysqlName, &sts)
+	var sts kubeclient.Object
+	_, err := k.Get("/apis/apps/v1/namespaces/"+ns+"/statefulsets/"+mysqlName, &sts)
 	require.NoError(t, err)
-	for _, c := range asList(sts.path("spec", "template", "spec", "containers")) {
-		for _, env := range asList(c.path("env")) {
-			if env.str("name") != "MYSQL_ROOT_PASSWORD" {
+	for _, c := range sts.Items("spec", "template", "spec", "containers") {
+		for _, env := range c.Items("env") {
+			if env.Str("name") != "MYSQL_ROOT_PASSWORD" {
 				continue
 			}
-			name, key := env.str("valueFrom", "secretKeyRef", "name"), env.str("valueFrom", "secretKeyRef", "key")
-			var secret object
-			_, err := k.get("/api/v1/namespaces/"+ns+"/secrets/"+name, &secret)
+			name, key := env.Str("valueFrom", "secretKeyRef", "name"), env.Str("valueFrom", "secretKeyRef", "key")
+			var secret kubeclient.Object
+			_, err := k.Get("/api/v1/namespaces/"+ns+"/secrets/"+name, &secret)
 			require.NoError(t, err)
-			b, err := base64.StdEncoding.DecodeString(secret.str("data", key))
+			b, err := base64.StdEncoding.DecodeString(secret.Str("data", key))
 			require.NoError(t, err)
 			return string(b)
 		}
@@ -87,36 +89,36 @@ func rootPassword(t *testing.T, k *kube) string {
 
 // runBackup starts a Job from the backup CronJob's template, as `kubectl create job --from`
 // does, and waits for it to succeed.
-func runBackup(t *testing.T, k *kube, name string) {
+func runBackup(t *testing.T, k *kubeclient.Client, name string) {
 	t.Helper()
-	var cj object
-	_, err := k.get("/apis/batch/v1/namespaces/"+ns+"/cronjobs/"+backupCronJob, &cj)
+	var cj kubeclient.Object
+	_, err := k.Get("/apis/batch/v1/namespaces/"+ns+"/cronjobs/"+backupCronJob, &cj)
 	require.NoError(t, err)
-	require.NoError(t, k.create("/apis/batch/v1/namespaces/"+ns+"/jobs", map[string]any{
+	require.NoError(t, k.Create("/apis/batch/v1/namespaces/"+ns+"/jobs", map[string]any{
 		"apiVersion": "batch/v1", "kind": "Job",
 		"metadata": map[string]any{"name": name, "namespace": ns,
 			"annotations": map[string]any{"cronjob.kubernetes.io/instantiate": "manual"}},
-		"spec": cj.path("spec", "jobTemplate", "spec"),
+		"spec": cj.Path("spec", "jobTemplate", "spec"),
 	}))
-	var job object
+	var job kubeclient.Object
 	require.Eventually(t, func() bool {
-		job = object{}
-		_, err := k.get("/apis/batch/v1/namespaces/"+ns+"/jobs/"+name, &job)
-		return err == nil && (job.num("status", "succeeded") >= 1 || job.num("status", "failed") > 0)
+		job = kubeclient.Object{}
+		_, err := k.Get("/apis/batch/v1/namespaces/"+ns+"/jobs/"+name, &job)
+		return err == nil && (job.Num("status", "succeeded") >= 1 || job.Num("status", "failed") > 0)
 	}, 3*time.Minute, time.Second, "the backup Job %s did not finish", name)
-	require.EqualValues(t, 1, job.num("status", "succeeded"), "the backup Job %s failed", name)
+	require.EqualValues(t, 1, job.Num("status", "succeeded"), "the backup Job %s failed", name)
 }
 
 // restoreDrill writes rows, takes a backup with the product's CronJob, writes more, drops
 // apim_db, restores the newest dump with tools/restore-mysql.sh and checks the result: every
 // table as it was at the backup, the rows written after it lost (the recovery point).
-func restoreDrill(t *testing.T, e env, k *kube, root string) map[string]any {
+func restoreDrill(t *testing.T, e env, k *kubeclient.Client, root string) map[string]any {
 	// The server's Service is headless: its one pod's address, routed to from here as to any pod.
-	var pod object
-	_, err := k.get("/api/v1/namespaces/"+ns+"/pods/"+mysqlName+"-0", &pod)
+	var pod kubeclient.Object
+	_, err := k.Get("/api/v1/namespaces/"+ns+"/pods/"+mysqlName+"-0", &pod)
 	require.NoError(t, err)
-	require.NotEmpty(t, pod.str("status", "podIP"), "mysql-0 has no address")
-	db := drillDB{host: pod.str("status", "podIP"), password: rootPassword(t, k)}
+	require.NotEmpty(t, pod.Str("status", "podIP"), "mysql-0 has no address")
+	db := drillDB{host: pod.Str("status", "podIP"), password: rootPassword(t, k)}
 	db.sql(t, "CREATE TABLE "+drillTable+" (id INT PRIMARY KEY, phase VARCHAR(32) NOT NULL)")
 	db.sql(t, "INSERT INTO "+drillTable+" VALUES (1, 'before-backup'), (2, 'before-backup'), (3, 'before-backup')")
 	atBackup := db.tables(t)

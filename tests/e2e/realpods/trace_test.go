@@ -3,146 +3,159 @@
 package realpods
 
 import (
+	"context"
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 )
 
-// tracker samples a workload's pods and its Service's ready endpoints every 250 ms: what the
-// rollout looked like, and when each pod was going away (the windows failures are judged in).
+// tracker follows a workload's pods and its Service's EndpointSlices by watches (every event
+// of each): what the rollout looked like, and when each pod was going away (the windows
+// failures are judged in).
 type tracker struct {
-	k                     *kube
 	ns, selector, service string
 	start                 time.Time
+	followers             []*kubeclient.Follower
 
-	mu       sync.Mutex
-	samples  []trackSample
-	deleting map[string]time.Time
-	gone     map[string]time.Time
-	alive    map[string]bool
-	stop     chan struct{}
-	done     chan struct{}
+	mu        sync.Mutex
+	following bool // both watches started: every event after is a sample
+	pods      map[types.UID]*corev1.Pod
+	slices    map[types.UID]*discoveryv1.EndpointSlice
+	samples   []trackSample
+	deleting  map[types.UID]time.Time
+	gone      map[types.UID]time.Time
 }
 
 type trackSample struct {
 	at                            time.Duration
+	event                         string
 	line                          string
 	pods, serving, readyEndpoints int
-	sawEndpoints                  bool
 }
 
-// track starts sampling the pods labelled app.kubernetes.io/name=name and the endpoints of
+// track starts following the pods labelled app.kubernetes.io/name=name and the endpoints of
 // Service service.
-func track(k *kube, ns, name, service string) *tracker {
-	return trackSelector(k, ns, "app.kubernetes.io/name="+name, service)
+func track(t *testing.T, k *kubeclient.Client, ns, name, service string) *tracker {
+	return trackSelector(t, k, ns, "app.kubernetes.io/name="+name, service)
 }
 
-// trackSelector starts sampling the pods that match a label selector and the endpoints of
+// trackSelector starts following the pods that match a label selector and the EndpointSlices of
 // Service service.
-func trackSelector(k *kube, ns, selector, service string) *tracker {
-	tr := &tracker{k: k, ns: ns, selector: selector, service: service, start: time.Now(),
-		deleting: map[string]time.Time{}, gone: map[string]time.Time{}, alive: map[string]bool{},
-		stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(tr.done)
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			tr.sample()
-			select {
-			case <-tr.stop:
-				tr.sample()
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+func trackSelector(t *testing.T, k *kubeclient.Client, ns, selector, service string) *tracker {
+	t.Helper()
+	tr := &tracker{ns: ns, selector: selector, service: service, start: time.Now(),
+		pods: map[types.UID]*corev1.Pod{}, slices: map[types.UID]*discoveryv1.EndpointSlice{},
+		deleting: map[types.UID]time.Time{}, gone: map[types.UID]time.Time{}}
+	ctx := context.Background()
+	slices, err := kubeclient.Follow(ctx, kubeclient.ListWatch(k.Clientset.DiscoveryV1().RESTClient(), "endpointslices", ns,
+		discoveryv1.LabelServiceName+"="+service, ""), tr.on)
+	require.NoError(t, err)
+	pods, err := kubeclient.Follow(ctx, kubeclient.ListWatch(k.Clientset.CoreV1().RESTClient(), "pods", ns, selector, ""), tr.on)
+	if err != nil {
+		slices.Close()
+	}
+	require.NoError(t, err)
+	tr.followers = []*kubeclient.Follower{slices, pods}
+	tr.mu.Lock()
+	tr.following = true
+	tr.sample(time.Now(), "start")
+	tr.mu.Unlock()
 	return tr
 }
 
-func (tr *tracker) sample() {
-	now := time.Now()
-	var pods list
-	sel := url.QueryEscape(tr.selector)
-	if _, err := tr.k.get("/api/v1/namespaces/"+tr.ns+"/pods?labelSelector="+sel, &pods); err != nil {
+// on takes one event of either watch and records the state after it.
+func (tr *tracker) on(e kubeclient.Event) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	m := e.Meta()
+	uid := m.GetUID()
+	switch o := e.Object.(type) {
+	case *corev1.Pod:
+		// By UID: a StatefulSet's replacement pod has its predecessor's name.
+		if e.Type == watch.Deleted {
+			delete(tr.pods, uid)
+			if _, ok := tr.gone[uid]; !ok {
+				tr.gone[uid] = e.At
+			}
+		} else {
+			tr.pods[uid] = o
+		}
+		if o.DeletionTimestamp != nil {
+			if _, ok := tr.deleting[uid]; !ok {
+				tr.deleting[uid] = e.At
+			}
+		}
+	case *discoveryv1.EndpointSlice:
+		if e.Type == watch.Deleted {
+			delete(tr.slices, uid)
+		} else {
+			tr.slices[uid] = o
+		}
+	default:
 		return
 	}
-	var slices list
-	_, err := tr.k.get("/apis/discovery.k8s.io/v1/namespaces/"+tr.ns+"/endpointslices?labelSelector="+
-		url.QueryEscape("kubernetes.io/service-name="+tr.service), &slices)
-	s := trackSample{at: now.Sub(tr.start), pods: len(pods.Items), sawEndpoints: err == nil}
-	for _, sl := range slices.Items {
-		eps, _ := sl["endpoints"].([]any)
-		for _, e := range eps {
-			if ready, _ := object(e.(map[string]any)).path("conditions", "ready").(bool); ready {
+	if tr.following {
+		tr.sample(e.At, fmt.Sprintf("%s %s@%s", e.Type, m.GetName(), m.GetResourceVersion()))
+	}
+}
+
+// sample records the state as of now; tr.mu is held.
+func (tr *tracker) sample(now time.Time, event string) {
+	s := trackSample{at: now.Sub(tr.start), event: event, pods: len(tr.pods)}
+	for _, sl := range tr.slices {
+		for _, e := range sl.Endpoints {
+			if e.Conditions.Ready != nil && *e.Conditions.Ready {
 				s.readyEndpoints++
 			}
 		}
 	}
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
 	var parts []string
-	present := map[string]bool{}
-	for _, p := range pods.Items {
-		// By UID: a StatefulSet's replacement pod has its predecessor's name.
-		name, uid := p.str("metadata", "name"), p.str("metadata", "uid")
-		present[uid] = true
-		tr.alive[uid] = true
+	for _, p := range tr.pods {
 		state := "starting"
-		for _, c := range asList(p.path("status", "conditions")) {
-			if c.str("type") == "Ready" && c.str("status") == "True" {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
 				state = "ready"
 			}
 		}
-		if p.path("metadata", "deletionTimestamp") != nil {
+		if p.DeletionTimestamp != nil {
 			state = "terminating"
-			if _, ok := tr.deleting[uid]; !ok {
-				tr.deleting[uid] = now
-			}
 		} else if state == "ready" {
 			s.serving++
 		}
 		image := ""
-		if cs := asList(p.path("spec", "containers")); len(cs) > 0 {
-			image = cs[0].str("image")
+		if len(p.Spec.Containers) > 0 {
+			image = p.Spec.Containers[0].Image
 			image = image[strings.LastIndex(image, ":")+1:]
 		}
-		node := p.str("spec", "nodeName")
+		node := p.Spec.NodeName
 		if i := strings.LastIndex(node, "-"); i >= 0 {
 			node = node[i+1:]
 		}
-		parts = append(parts, fmt.Sprintf("%s(%s@%s) %s", name[len(name)-5:], image, node, state))
-	}
-	for uid := range tr.alive {
-		if !present[uid] {
-			if _, ok := tr.gone[uid]; !ok {
-				tr.gone[uid] = now
-			}
-		}
+		parts = append(parts, fmt.Sprintf("%s(%s@%s) %s", p.Name[len(p.Name)-5:], image, node, state))
 	}
 	sort.Strings(parts)
 	s.line = fmt.Sprintf("pods=%d serving=%d endpoints-ready=%d  %s", s.pods, s.serving, s.readyEndpoints, strings.Join(parts, ", "))
 	tr.samples = append(tr.samples, s)
 }
 
-func asList(v any) []object {
-	items, _ := v.([]any)
-	out := make([]object, 0, len(items))
-	for _, i := range items {
-		if m, ok := i.(map[string]any); ok {
-			out = append(out, object(m))
-		}
+// Stop waits until both watches have caught up with the API server, then ends them.
+func (tr *tracker) Stop(t *testing.T) {
+	t.Helper()
+	for _, f := range tr.followers {
+		assert.NoError(t, f.Stop(30*time.Second), "tracker of %s", tr.selector)
 	}
-	return out
-}
-
-// Stop ends sampling.
-func (tr *tracker) Stop() {
-	close(tr.stop)
-	<-tr.done
 }
 
 // windows are the intervals in which some pod was terminating (from its deletion until it was
@@ -168,14 +181,14 @@ func (tr *tracker) terminated() int {
 	return len(tr.deleting)
 }
 
-// minServing is the fewest ready endpoints of the Service at any sample, and maxPods the most
-// pods at any sample.
+// minReadyEndpoints is the fewest ready endpoints of the Service after any event, and maxPods
+// the most pods after any event.
 func (tr *tracker) minReadyEndpoints() (min, maxPods int) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	min = -1
 	for _, s := range tr.samples {
-		if s.sawEndpoints && (min < 0 || s.readyEndpoints < min) {
+		if min < 0 || s.readyEndpoints < min {
 			min = s.readyEndpoints
 		}
 		if s.pods > maxPods {
@@ -188,7 +201,7 @@ func (tr *tracker) minReadyEndpoints() (min, maxPods int) {
 func (tr *tracker) print(title string) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	fmt.Printf("ROLLOUT TRACE %s (t since load start)\n", title)
+	fmt.Printf("ROLLOUT TRACE %s (t since the watches started; every event that changed the line)\n", title)
 	last := ""
 	for _, s := range tr.samples {
 		if s.line != last {
