@@ -10,9 +10,8 @@ package images
 import (
 	"archive/tar"
 	"bytes"
-	"crypto/sha256"
+	"compress/gzip"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +21,12 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/wso2-k8s/apim-gke/components/apim"
 )
@@ -110,135 +115,83 @@ func (s Spec) Images() []Image {
 }
 
 // Write builds every image of spec into one docker-archive tarball at out (the format
-// `docker save` writes and `ctr images import` reads): each layer once, one config per image,
-// and manifest.json naming each image's tag and layers. Written by hand rather than with
-// go-containerregistry, which would raise versions in the product's module graph for a
-// test-only need.
+// `docker save` writes and `ctr images import` reads) with go-containerregistry: each layer
+// once, one config per image, and manifest.json naming each image's tag and layers. Layers are
+// gzip streams without compression: the archive goes straight into the nodes' containerd, and
+// compressing Debian's root filesystem would only cost time.
 func Write(spec Spec, out string) error {
 	small, err := rootfs(spec)
 	if err != nil {
 		return err
 	}
-	f, err := os.Create(out)
+	smallLayer, err := bytesLayer(small)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	header := func(name string, size int64) error {
-		return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: size, ModTime: time.Unix(0, 0)})
-	}
-	add := func(name string, data []byte) error {
-		if err := header(name, int64(len(data))); err != nil {
-			return err
-		}
-		_, err := tw.Write(data)
-		return err
-	}
-	// addLayer writes a layer under its digest and returns the digest.
-	addLayer := func(data []byte) (string, error) {
-		d := fmt.Sprintf("%x", sha256.Sum256(data))
-		return d, add(d+"/layer.tar", data)
-	}
-	smallDigest, err := addLayer(small)
-	if err != nil {
-		return err
-	}
-	// The Debian layers, written once for every image built on them.
-	var debian []string
+	// The Debian layers, shared by every image built on them (written once).
+	var debian []v1.Layer
 	if slices.ContainsFunc(spec.Images(), func(im Image) bool { return im.OnDebian }) {
 		if spec.Base == "" {
 			return fmt.Errorf("the MySQL and API Manager stand-ins are built on Debian's root filesystem: Spec.Base is empty")
 		}
-		baseDigest, err := copyLayer(tw, spec.Base)
+		base, err := tarball.LayerFromFile(spec.Base, tarball.WithCompressionLevel(gzip.NoCompression))
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", spec.Base, err)
 		}
 		top, err := debianLayer(spec)
 		if err != nil {
 			return err
 		}
-		topDigest, err := addLayer(top)
+		topLayer, err := bytesLayer(top)
 		if err != nil {
 			return err
 		}
-		debian = []string{baseDigest, topDigest}
+		debian = []v1.Layer{base, topLayer}
 	}
-	type manifestEntry struct {
-		Config   string
-		RepoTags []string
-		Layers   []string
-	}
-	var manifest []manifestEntry
+	all := map[name.Tag]v1.Image{}
 	for _, im := range spec.Images() {
-		layers := []string{smallDigest}
+		layers := []v1.Layer{smallLayer}
 		if im.OnDebian {
 			layers = debian
 		}
-		var diffIDs, paths []string
-		for _, d := range layers {
-			diffIDs = append(diffIDs, "sha256:"+d)
-			paths = append(paths, d+"/layer.tar")
+		img, err := image(im, layers)
+		if err != nil {
+			return fmt.Errorf("%s: %w", im.Ref, err)
 		}
-		cfg, err := json.Marshal(map[string]any{
-			"architecture": "amd64",
-			"os":           "linux",
-			"created":      "1970-01-01T00:00:00Z",
-			"config": map[string]any{
-				"Entrypoint": im.Entrypoint,
-				"Cmd":        im.Cmd,
-				"User":       im.User,
-				"Env":        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-				"WorkingDir": "/",
-				"Labels":     map[string]string{"org.opencontainers.image.ref.name": im.Ref},
-			},
-			"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
-		})
+		tag, err := name.NewTag(im.Ref)
 		if err != nil {
 			return err
 		}
-		cfgName := fmt.Sprintf("%x.json", sha256.Sum256(cfg))
-		if err := add(cfgName, cfg); err != nil {
-			return err
-		}
-		manifest = append(manifest, manifestEntry{Config: cfgName, RepoTags: []string{im.Ref}, Layers: paths})
+		all[tag] = img
 	}
-	m, err := json.Marshal(manifest)
-	if err != nil {
-		return err
-	}
-	if err := add("manifest.json", m); err != nil {
-		return err
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	return f.Close()
+	return tarball.MultiWriteToFile(out, all)
 }
 
-// copyLayer streams the tarball at file into tw as a layer and returns its digest.
-func copyLayer(tw *tar.Writer, file string) (string, error) {
-	f, err := os.Open(file)
+// image is im's config over layers.
+func image(im Image, layers []v1.Layer) (v1.Image, error) {
+	img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{
+		Architecture: "amd64",
+		OS:           "linux",
+		Created:      v1.Time{Time: time.Unix(0, 0).UTC()},
+		Config: v1.Config{
+			Entrypoint: im.Entrypoint,
+			Cmd:        im.Cmd,
+			User:       im.User,
+			Env:        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+			WorkingDir: "/",
+			Labels:     map[string]string{"org.opencontainers.image.ref.name": im.Ref},
+		},
+	})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	size, err := io.Copy(h, f)
-	if err != nil {
-		return "", err
-	}
-	d := fmt.Sprintf("%x", h.Sum(nil))
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: d + "/layer.tar", Mode: 0o644, Size: size, ModTime: time.Unix(0, 0)}); err != nil {
-		return "", err
-	}
-	if _, err := io.Copy(tw, f); err != nil {
-		return "", err
-	}
-	return d, nil
+	return mutate.AppendLayers(img, layers...)
+}
+
+// bytesLayer is a layer of an uncompressed tarball in memory.
+func bytesLayer(b []byte) (v1.Layer, error) {
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil },
+		tarball.WithCompressionLevel(gzip.NoCompression))
 }
 
 // debianLayer is what the MySQL and API Manager stand-ins add to Debian's root filesystem:
