@@ -7,6 +7,7 @@ package kubeclient
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -75,6 +76,11 @@ func (c *Client) send(req *rest.Request) (body []byte, status int, err error) {
 	res := req.Do(ctx)
 	res.StatusCode(&status)
 	body, err = res.Raw()
+	// An error answer client-go could not decode carries its status only in the error.
+	var apiStatus apierrors.APIStatus
+	if status == 0 && errors.As(err, &apiStatus) {
+		status = int(apiStatus.Status().Code)
+	}
 	return body, status, err
 }
 
