@@ -72,6 +72,11 @@ func (f *faults) drain(t *testing.T, nodeName string) (report, *tracker, time.Du
 	}
 	tr := trackSelector(t, f.k, ns, gatewayWL.selector, svc)
 	l := f.startLoad(t, f.gateway, faultRPS)
+	v := watchView(t, f.k)
+	defer v.close()
+	// Whole again: every replica serving off the drained node (judged at every event, from
+	// before the drain: evictions start while kubectl runs).
+	healed := v.expect(func(s *state) bool { return s.full(gatewayWL, nodeName) })
 	time.Sleep(5 * time.Second)
 	start := time.Now()
 	cmd := exec.Command(f.e.bin+"/kubectl", "--kubeconfig", f.e.kubeconfig, "drain", nodeName,
@@ -80,8 +85,8 @@ func (f *faults) drain(t *testing.T, nodeName string) (report, *tracker, time.Du
 	drained := time.Since(start)
 	defer cordon(t, f.k, nodeName, false)
 	require.NoError(t, err, "kubectl drain %s: %s", nodeName, out)
-	gatewayWL.waitFull(t, f.k, 6*time.Minute, nodeName)
-	whole := time.Since(start)
+	require.True(t, healed.Wait(6*time.Minute), "the gateway never had all its replicas serving off %s", nodeName)
+	whole := healed.Since(0, start)
 	time.Sleep(3 * time.Second)
 	r := l.Stop()
 	tr.Stop(t)

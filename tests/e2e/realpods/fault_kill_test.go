@@ -13,8 +13,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 )
 
 // SIGKILL faults: a gateway pod (issue 19, 4a) and a control-plane pod (4d).
@@ -48,33 +46,27 @@ func (f *faults) killUnderLoad(t *testing.T, w workload, otherLoad *loadSpec, ot
 	if otherLoad != nil {
 		other = startLoadSpec(*otherLoad, otherRPS)
 	}
+	v := watchView(t, f.k)
+	defer v.close()
+	// The victim stops serving (its readiness gone, or it restarted), then the workload is
+	// full again, then its controllers count every replica available: each at the event
+	// after which it first held.
+	m := v.expect(
+		func(s *state) bool {
+			for _, p := range serving(s.podsOf(w.selector)) {
+				if p.uid == victim.uid && p.restarts == victim.restarts {
+					return false
+				}
+			}
+			return true
+		},
+		func(s *state) bool { return s.full(w) },
+		func(s *state) bool { return s.available(w) })
 	time.Sleep(5 * time.Second)
 	res := killResult{killed: victim, replicas: len(s), at: time.Now()}
 	killContainer(t, f.c, victim)
-	deadline := res.at.Add(timeout)
-	for time.Now().Before(deadline) {
-		now := time.Since(res.at)
-		cur, err := pods(f.k, w.selector)
-		if err == nil {
-			stillServing := false
-			for _, p := range serving(cur) {
-				if p.uid == victim.uid && p.restarts == victim.restarts {
-					stillServing = true
-				}
-			}
-			if !stillServing && res.endpointGone == 0 {
-				res.endpointGone = now
-			}
-			if res.endpointGone > 0 && res.ready == 0 && w.full(f.k) {
-				res.ready = now
-			}
-		}
-		if res.ready > 0 && res.available == 0 && f.available(w) {
-			res.available = time.Since(res.at)
-			break
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	m.Wait(timeout)
+	res.endpointGone, res.ready, res.available = m.Since(0, res.at), m.Since(1, res.at), m.Since(2, res.at)
 	time.Sleep(3 * time.Second)
 	res.gateway = gw.Stop()
 	if other != nil {
@@ -83,22 +75,6 @@ func (f *faults) killUnderLoad(t *testing.T, w workload, otherLoad *loadSpec, ot
 	tr.Stop(t)
 	tr.print(w.title)
 	return res
-}
-
-// available is true when every controller of the workload reports all its replicas available.
-func (f *faults) available(w workload) bool {
-	for _, kind := range []string{"deployments", "statefulsets"} {
-		var l kubeclient.List
-		if _, err := f.k.Get("/apis/apps/v1/namespaces/"+ns+"/"+kind+"?labelSelector="+url.QueryEscape(w.selector), &l); err != nil {
-			return false
-		}
-		for _, d := range l.Items {
-			if d.Num("status", "availableReplicas") < d.Num("spec", "replicas") {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func secs(d time.Duration) float64 { return math.Round(d.Seconds()*10) / 10 }

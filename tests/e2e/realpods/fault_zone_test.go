@@ -5,14 +5,11 @@ package realpods
 import (
 	"fmt"
 	"math"
-	"net/url"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 )
 
 // The zone loss fault (issue 19, 4c).
@@ -53,18 +50,14 @@ func (f *faults) loseZone(t *testing.T, n node, timeout time.Duration) zoneResul
 		}
 		expect = append(expect, x)
 	}
-	whole := func() bool {
+	whole := func(s *state) bool {
 		for _, x := range expect {
-			if !x.sts && !x.w.full(f.k, n.name) {
+			if !x.sts && !s.full(x.w, n.name) {
 				return false
 			}
 			if x.sts {
-				ps, err := pods(f.k, x.w.selector)
-				if err != nil {
-					return false
-				}
 				var off int64
-				for _, p := range serving(ps) {
+				for _, p := range serving(s.podsOf(x.w.selector)) {
 					if p.node != n.name {
 						off++
 					}
@@ -76,6 +69,15 @@ func (f *faults) loseZone(t *testing.T, n node, timeout time.Duration) zoneResul
 		}
 		return true
 	}
+	v := watchView(t, f.k)
+	defer v.close()
+	// The node is found not Ready, then every workload is whole from the other zone, no longer
+	// counting the lost node's pods as serving (until the node is found unreachable they still
+	// look Ready); the unreachable taint comes on its own time.
+	healed := v.expect(
+		func(s *state) bool { ready, _ := s.nodeCondition(n.name); return ready != "True" && ready != "" },
+		whole)
+	tainted := v.expect(func(s *state) bool { _, unreachable := s.nodeCondition(n.name); return unreachable })
 	start := time.Now()
 	nodeScript(t, f.e, "stop", n.name)
 	defer func() {
@@ -85,45 +87,27 @@ func (f *faults) loseZone(t *testing.T, n node, timeout time.Duration) zoneResul
 			nodeScript(t, f.e, "start", n.name)
 		}
 	}()
-	deadline := start.Add(timeout)
-	for time.Now().Before(deadline) {
-		ready, unreachable := nodeCondition(f.k, n.name)
-		if res.notReady == 0 && ready != "True" && ready != "" {
-			res.notReady = time.Since(start)
-		}
-		if res.tainted == 0 && unreachable {
-			res.tainted = time.Since(start)
-		}
-		// Whole from the other zone, and no longer counting the lost node's pods as serving
-		// (until the node is found unreachable they still look Ready).
-		if res.notReady > 0 && whole() {
-			res.whole = time.Since(start)
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	healed.Wait(timeout)
+	res.notReady, res.whole, res.tainted = healed.Since(0, start), healed.Since(1, start), tainted.Since(0, start)
+	v.close()
 	time.Sleep(3 * time.Second)
 	res.report = l.Stop()
 	tr.Stop(t)
 	tr.print("gateway")
 	t0 := time.Now()
 	nodeScript(t, f.e, "start", n.name)
-	require.Eventually(t, func() bool { r, _ := nodeCondition(f.k, n.name); return r == "True" }, 3*time.Minute, time.Second,
+	waitState(t, f.k, 3*time.Minute, func(s *state) bool { r, _ := s.nodeCondition(n.name); return r == "True" },
 		"node %s did not come back Ready", n.name)
 	res.back = time.Since(t0)
 	// The pods evicted from it are deleted once its kubelet confirms they are gone.
-	require.Eventually(t, func() bool {
-		var l kubeclient.List
-		if _, err := f.k.Get("/api/v1/namespaces/"+ns+"/pods?fieldSelector="+url.QueryEscape("spec.nodeName="+n.name), &l); err != nil {
-			return false
-		}
-		for _, p := range l.Items {
-			if p.Path("metadata", "deletionTimestamp") != nil {
+	waitState(t, f.k, 3*time.Minute, func(s *state) bool {
+		for _, p := range s.podsOf("") {
+			if p.node == n.name && p.terminating {
 				return false
 			}
 		}
 		return true
-	}, 3*time.Minute, time.Second, "the pods evicted from %s were not cleaned up after it came back", n.name)
+	}, "the pods evicted from %s were not cleaned up after it came back", n.name)
 	return res
 }
 

@@ -259,8 +259,6 @@ func (f *faults) gatewayHPA(t *testing.T, min, max int64) (int64, int64) {
 // waitCount waits until the workload wants n replicas and has them all serving.
 func (f *faults) waitCount(t *testing.T, w workload, n int64, timeout time.Duration) {
 	t.Helper()
-	require.Eventually(t, func() bool {
-		d, err := w.desired(f.k)
-		return err == nil && d == n && w.full(f.k)
-	}, timeout, time.Second, "the %s never settled at %d serving replicas", w.title, n)
+	waitState(t, f.k, timeout, func(s *state) bool { return s.desired(w) == n && s.full(w) },
+		"the %s never settled at %d serving replicas", w.title, n)
 }

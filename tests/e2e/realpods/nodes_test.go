@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -123,35 +122,13 @@ type podInfo struct {
 	uid                            string
 }
 
+// pods are the pods a label selector selects, by name.
 func pods(k *kubeclient.Client, selector string) ([]podInfo, error) {
-	var l kubeclient.List
-	if _, err := k.Get("/api/v1/namespaces/"+ns+"/pods?labelSelector="+url.QueryEscape(selector), &l); err != nil {
+	s, err := listState(k)
+	if err != nil {
 		return nil, err
 	}
-	var out []podInfo
-	for _, p := range l.Items {
-		pi := podInfo{name: p.Str("metadata", "name"), node: p.Str("spec", "nodeName"), phase: p.Str("status", "phase"),
-			terminating: p.Path("metadata", "deletionTimestamp") != nil, uid: p.Str("metadata", "uid")}
-		for _, c := range p.Items("status", "conditions") {
-			if c.Str("type") == "Ready" && c.Str("status") == "True" {
-				pi.ready = true
-			}
-		}
-		// The main container: the first in the spec (statuses come sorted by name).
-		main := ""
-		if cs := p.Items("spec", "containers"); len(cs) > 0 {
-			main = cs[0].Str("name")
-		}
-		for _, cs := range p.Items("status", "containerStatuses") {
-			if cs.Str("name") == main {
-				pi.containerID = strings.TrimPrefix(cs.Str("containerID"), "containerd://")
-				pi.restarts = cs.Num("restartCount")
-			}
-		}
-		out = append(out, pi)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out, nil
+	return s.podsOf(selector), nil
 }
 
 // serving are the ready pods that are not going away.
@@ -180,17 +157,11 @@ var (
 // desired is the replica count the workload's controllers want: the sum over the Deployments
 // and StatefulSets that carry the label.
 func (w workload) desired(k *kubeclient.Client) (int64, error) {
-	var n int64
-	for _, kind := range []string{"deployments", "statefulsets"} {
-		var l kubeclient.List
-		if _, err := k.Get("/apis/apps/v1/namespaces/"+ns+"/"+kind+"?labelSelector="+url.QueryEscape(w.selector), &l); err != nil {
-			return 0, err
-		}
-		for _, d := range l.Items {
-			n += d.Num("spec", "replicas")
-		}
+	s, err := listState(k)
+	if err != nil {
+		return 0, err
 	}
-	return n, nil
+	return s.desired(w), nil
 }
 
 // statefulSet says whether a StatefulSet runs (some of) the workload.
@@ -216,42 +187,17 @@ func (w workload) controllers(t *testing.T, k *kubeclient.Client) []string {
 	return out
 }
 
-// full is true when the workload has as many serving pods as it wants and no other pod (none
-// starting, none going away), with every serving pod off the nodes in avoid; pods going away on
-// those nodes are let be (on a lost node they stay until it comes back).
+// full is state.full as of now.
 func (w workload) full(k *kubeclient.Client, avoid ...string) bool {
-	want, err := w.desired(k)
-	if err != nil || want == 0 {
-		return false
-	}
-	ps, err := pods(k, w.selector)
-	if err != nil {
-		return false
-	}
-	avoided := func(p podInfo) bool {
-		for _, a := range avoid {
-			if p.node == a {
-				return true
-			}
-		}
-		return false
-	}
-	n := int64(0)
-	for _, p := range ps {
-		switch {
-		case p.terminating && avoided(p):
-		case p.terminating || !p.ready || avoided(p):
-			return false
-		default:
-			n++
-		}
-	}
-	return n == want
+	s, err := listState(k)
+	return err == nil && s.full(w, avoid...)
 }
 
-func (w workload) waitFull(t *testing.T, k *kubeclient.Client, timeout time.Duration, avoid ...string) {
+// waitFull waits, by watches, until the workload is full (state.full) and returns when it
+// first was.
+func (w workload) waitFull(t *testing.T, k *kubeclient.Client, timeout time.Duration, avoid ...string) time.Time {
 	t.Helper()
-	require.Eventually(t, func() bool { return w.full(k, avoid...) }, timeout, time.Second,
+	return waitState(t, k, timeout, func(s *state) bool { return s.full(w, avoid...) },
 		"the %s never had all its replicas serving (and nothing else) within %s", w.title, timeout)
 }
 
@@ -302,20 +248,11 @@ func (w workload) moveOff(t *testing.T, k *kubeclient.Client, c cluster, from st
 			return
 		}
 		require.NoError(t, k.Delete("/api/v1/namespaces/"+ns+"/pods/"+victim))
-		require.Eventually(t, func() bool {
-			return podGone(k, victim, uid) && w.full(k)
-		}, 6*time.Minute, time.Second, "the %s did not come back whole after its pod %s was moved off %s (placement %s)",
+		waitState(t, k, 6*time.Minute, func(s *state) bool { return s.gone(uid) && s.full(w) },
+			"the %s did not come back whole after its pod %s was moved off %s (placement %s)",
 			w.title, victim, from, c.describe(w.placement(k)))
 		moved++
 	}
-}
-
-// podGone says whether the pod of that name and uid is gone: a StatefulSet's replacement
-// takes the same name at once, so the name alone would never be seen gone.
-func podGone(k *kubeclient.Client, name, uid string) bool {
-	var p kubeclient.Object
-	found, err := k.Get("/api/v1/namespaces/"+ns+"/pods/"+name, &p)
-	return err == nil && (!found || p.Str("metadata", "uid") != uid)
 }
 
 // spread makes every node hold at most one more of the workload's serving pods than any
@@ -371,9 +308,8 @@ func (w workload) concentrate(t *testing.T, k *kubeclient.Client, c cluster, to 
 			}
 			require.NoError(t, k.Delete("/api/v1/namespaces/"+ns+"/pods/"+p.name))
 			victim, uid := p.name, p.uid
-			require.Eventually(t, func() bool {
-				return podGone(k, victim, uid) && w.full(k)
-			}, 6*time.Minute, time.Second, "could not move the %s's pod %s onto %s (placement %s): does a spread constraint forbid it?",
+			waitState(t, k, 6*time.Minute, func(s *state) bool { return s.gone(uid) && s.full(w) },
+				"could not move the %s's pod %s onto %s (placement %s): does a spread constraint forbid it?",
 				w.title, victim, to, c.describe(w.placement(k)))
 		}
 	}
@@ -394,22 +330,11 @@ func killContainer(t *testing.T, c cluster, p podInfo) {
 	require.NoError(t, err, "ctr tasks kill %s: %s", p.containerID, out)
 }
 
-// nodeCondition is the node's Ready status ("True", "False", "Unknown") and whether it has
-// the unreachable NoExecute taint.
+// nodeCondition is state.nodeCondition as of now.
 func nodeCondition(k *kubeclient.Client, name string) (ready string, unreachable bool) {
-	var n kubeclient.Object
-	if _, err := k.Get("/api/v1/nodes/"+name, &n); err != nil {
+	s, err := listState(k)
+	if err != nil {
 		return "", false
 	}
-	for _, c := range n.Items("status", "conditions") {
-		if c.Str("type") == "Ready" {
-			ready = c.Str("status")
-		}
-	}
-	for _, tn := range n.Items("spec", "taints") {
-		if tn.Str("key") == "node.kubernetes.io/unreachable" && tn.Str("effect") == "NoExecute" {
-			unreachable = true
-		}
-	}
-	return ready, unreachable
+	return s.nodeCondition(name)
 }

@@ -26,6 +26,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+
 	"github.com/wso2-k8s/apim-gke/tests/e2e/kubeclient"
 	"github.com/wso2-k8s/apim-gke/tests/e2e/localstack"
 	"github.com/wso2-k8s/apim-gke/tests/e2e/realpods/images"
@@ -485,9 +487,9 @@ func underLoadTracked(t *testing.T, k *kubeclient.Client, name, svc string, spec
 	r := l.Stop()
 	tr.Stop(t)
 	tr.print(name)
-	var h kubeclient.Object
-	if _, err := k.Get("/apis/autoscaling/v2/namespaces/"+ns+"/horizontalpodautoscalers/apim-gw", &h); err == nil {
-		fmt.Printf("  the gateway's HPA after this load: %s, %d replicas\n", utilization(h), h.Num("status", "currentReplicas"))
+	if s, err := listState(k); err == nil && s.hpa("apim-gw") != nil {
+		h := s.hpa("apim-gw")
+		fmt.Printf("  the gateway's HPA after this load: %s, %d replicas\n", utilization(h), h.Status.CurrentReplicas)
 	}
 	v := r.judge(tr.windows())
 	if v.failed > 0 {
@@ -506,74 +508,60 @@ func underLoadTracked(t *testing.T, k *kubeclient.Client, name, svc string, spec
 // measureHPA loads the gateway stand-in with CPU work above the target and times the HPA's
 // scale-out from min to min+1, then its scale-in after the load stops.
 func measureHPA(t *testing.T, e env, k *kubeclient.Client, gatewayURL string, auth http.Header) map[string]any {
-	hpaPath := "/apis/autoscaling/v2/namespaces/" + ns + "/horizontalpodautoscalers/apim-gw"
 	waitReplicas(t, k, "apim-gw", hpaMin, 3*time.Minute)
 	waitAvailable(t, k, "apim-gw", hpaMin, 3*time.Minute)
 	// The HPA needs metrics before it can act on them: metrics-server scrapes the kubelet.
 	metricsAt := time.Now()
-	require.Eventually(t, func() bool {
-		var h kubeclient.Object
-		if _, err := k.Get(hpaPath, &h); err != nil {
-			return false
-		}
-		return len(h.Items("status", "currentMetrics")) > 0 && h.Path("status", "currentMetrics") != nil &&
-			h.Items("status", "currentMetrics")[0].Path("resource", "current", "averageUtilization") != nil
-	}, 4*time.Minute, 2*time.Second, "the HPA never got CPU metrics (metrics-server, kubelet stats)")
+	waitState(t, k, 4*time.Minute, func(s *state) bool { return cpuUtilization(s.hpa("apim-gw")) != nil },
+		"the HPA never got CPU metrics (metrics-server, kubelet stats)")
 	fmt.Printf("HPA has CPU metrics (waited %.0fs)\n", time.Since(metricsAt).Seconds())
+
+	v := watchView(t, k)
+	defer v.close()
+	// progress prints the HPA's view every 10 s until m is reached or timeout passes.
+	progress := func(m *kubeclient.Milestones[*state], what string, start time.Time, timeout time.Duration) {
+		for deadline := start.Add(timeout); time.Now().Before(deadline) && !m.Wait(10*time.Second); {
+			v.read(func(s *state) {
+				h := s.hpa("apim-gw")
+				if h == nil {
+					h = &autoscalingv2.HorizontalPodAutoscaler{}
+				}
+				fmt.Printf("  HPA %s, %5.1fs: %s, %d replicas, %d desired\n", what, time.Since(start).Seconds(),
+					utilization(h), h.Status.CurrentReplicas, h.Status.DesiredReplicas)
+			})
+		}
+	}
 
 	// 20 requests/s, each burning 15 ms of CPU in the gateway: about 300m over two pods that
 	// request 100m each, i.e. 150% against a 70% target.
 	hdr := http.Header{"X-Standin-Burn": []string{"15ms"}, "Authorization": auth["Authorization"]}
+	decidedOut := v.expect(func(s *state) bool {
+		h := s.hpa("apim-gw")
+		return h != nil && int64(h.Status.DesiredReplicas) >= hpaMax
+	})
+	scaledOut := v.expect(func(s *state) bool {
+		d := s.deployment("apim-gw")
+		return d != nil && int64(d.Status.AvailableReplicas) >= hpaMax
+	})
 	l := startLoad(gatewayURL, 20, hello, hdr)
 	start := time.Now()
-	var decided, out time.Duration
-	deadline := start.Add(5 * time.Minute)
-	lastPrint := time.Time{}
-	for time.Now().Before(deadline) {
-		var h kubeclient.Object
-		_, _ = k.Get(hpaPath, &h)
-		if time.Since(lastPrint) >= 10*time.Second {
-			fmt.Printf("  HPA under load, %5.1fs: %s, %d replicas, %d desired\n", time.Since(start).Seconds(),
-				utilization(h), h.Num("status", "currentReplicas"), h.Num("status", "desiredReplicas"))
-			lastPrint = time.Now()
-		}
-		if decided == 0 && h.Num("status", "desiredReplicas") >= hpaMax {
-			decided = time.Since(start)
-			fmt.Printf("HPA decided %d replicas after %.1fs (%s)\n", hpaMax, decided.Seconds(), utilization(h))
-		}
-		if available(k, "apim-gw") >= hpaMax {
-			out = time.Since(start)
-			break
-		}
-		time.Sleep(time.Second)
-	}
+	progress(scaledOut, "under load", start, 5*time.Minute)
+	decided, out := decidedOut.Since(0, start), scaledOut.Since(0, start)
 	r := l.Stop()
-	v := r.judge(nil)
+	lv := r.judge(nil)
 	fmt.Printf("HPA SCALE-OUT %d -> %d: decided after %.1fs, third pod available after %.1fs; load %s\n",
-		hpaMin, hpaMax, decided.Seconds(), out.Seconds(), v)
+		hpaMin, hpaMax, decided.Seconds(), out.Seconds(), lv)
 	require.NotZero(t, out, "the HPA did not scale the gateway out from %d to %d within 5 minutes", hpaMin, hpaMax)
 	record(t, e, "hpa-scale-out", out.Seconds(), true, map[string]any{"decided_after": decided.Round(100 * time.Millisecond).Seconds(),
 		"from": hpaMin, "to": hpaMax, "cpu_target_percent": 70})
 
 	start = time.Now()
-	var in time.Duration
-	deadline = start.Add(6 * time.Minute)
-	lastPrint = time.Time{}
-	for time.Now().Before(deadline) {
-		var d, h kubeclient.Object
-		_, _ = k.Get("/apis/apps/v1/namespaces/"+ns+"/deployments/apim-gw", &d)
-		if time.Since(lastPrint) >= 10*time.Second {
-			_, _ = k.Get(hpaPath, &h)
-			fmt.Printf("  HPA after the load, %5.1fs: %s, %d replicas, %d desired\n", time.Since(start).Seconds(),
-				utilization(h), h.Num("status", "currentReplicas"), h.Num("status", "desiredReplicas"))
-			lastPrint = time.Now()
-		}
-		if d.Num("spec", "replicas") == hpaMin {
-			in = time.Since(start)
-			break
-		}
-		time.Sleep(time.Second)
-	}
+	scaledIn := v.expect(func(s *state) bool {
+		d := s.deployment("apim-gw")
+		return d != nil && replicasOf(d.Spec.Replicas) == hpaMin
+	})
+	progress(scaledIn, "after the load", start, 6*time.Minute)
+	in := scaledIn.Since(0, start)
 	fmt.Printf("HPA SCALE-IN %d -> %d: %.1fs after the load stopped (scale-down stabilization window %ds)\n",
 		hpaMax, hpaMin, in.Seconds(), scaleDownWindow)
 	require.NotZero(t, in, "the HPA did not scale the gateway back in within 6 minutes")
@@ -583,11 +571,23 @@ func measureHPA(t *testing.T, e env, k *kubeclient.Client, gatewayURL string, au
 		"scale_out_decided_seconds": decided.Round(100 * time.Millisecond).Seconds()}
 }
 
-func utilization(h kubeclient.Object) string {
-	for _, m := range h.Items("status", "currentMetrics") {
-		if u := m.Path("resource", "current", "averageUtilization"); u != nil {
-			return fmt.Sprintf("CPU %v%% of requests", u)
+// cpuUtilization is the HPA's current CPU utilization (percent of requests), nil before it has
+// a metric.
+func cpuUtilization(h *autoscalingv2.HorizontalPodAutoscaler) *int32 {
+	if h == nil {
+		return nil
+	}
+	for _, m := range h.Status.CurrentMetrics {
+		if m.Resource != nil && m.Resource.Current.AverageUtilization != nil {
+			return m.Resource.Current.AverageUtilization
 		}
+	}
+	return nil
+}
+
+func utilization(h *autoscalingv2.HorizontalPodAutoscaler) string {
+	if u := cpuUtilization(h); u != nil {
+		return fmt.Sprintf("CPU %d%% of requests", *u)
 	}
 	return "no metric"
 }
@@ -646,10 +646,10 @@ func assertImage(t *testing.T, k *kubeclient.Client, name, image string) {
 
 // assertNoPods: after destroy the namespace is gone and no node's containerd runs a container.
 func assertNoPods(t *testing.T, k *kubeclient.Client, e env) {
-	require.Eventually(t, func() bool {
-		found, err := k.Get("/api/v1/namespaces/"+ns, &kubeclient.Object{})
-		return err == nil && !found
-	}, 3*time.Minute, time.Second, "namespace %s still exists after destroy", ns)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	require.NoError(t, kubeclient.WaitFor(ctx, kubeclient.ListWatch(k.Clientset.CoreV1().RESTClient(), "namespaces", "", "", "metadata.name="+ns),
+		func(objs []kubeclient.Object) bool { return len(objs) == 0 }), "namespace %s still exists after destroy", ns)
 	for _, n := range e.cluster.nodes {
 		require.Eventually(t, func() bool {
 			out, err := exec.Command("ctr", "--address", n.containerd, "--namespace", "k8s.io", "tasks", "ls", "-q").Output()
@@ -748,14 +748,6 @@ func placementFields(k *kubeclient.Client, c cluster) map[string]any {
 	}
 	fmt.Println()
 	return out
-}
-
-func available(k *kubeclient.Client, name string) int64 {
-	var d kubeclient.Object
-	if _, err := k.Get(workloadPath(name), &d); err != nil {
-		return 0
-	}
-	return d.Num("status", "availableReplicas")
 }
 
 // waitWorkload waits, following workload name's Deployment (apim-cp's StatefulSet) by a watch,

@@ -3,6 +3,7 @@
 package realpods
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -101,11 +102,16 @@ func runBackup(t *testing.T, k *kubeclient.Client, name string) {
 		"spec": cj.Path("spec", "jobTemplate", "spec"),
 	}))
 	var job kubeclient.Object
-	require.Eventually(t, func() bool {
-		job = kubeclient.Object{}
-		_, err := k.Get("/apis/batch/v1/namespaces/"+ns+"/jobs/"+name, &job)
-		return err == nil && (job.Num("status", "succeeded") >= 1 || job.Num("status", "failed") > 0)
-	}, 3*time.Minute, time.Second, "the backup Job %s did not finish", name)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	require.NoError(t, kubeclient.WaitFor(ctx, kubeclient.ListWatch(k.Clientset.BatchV1().RESTClient(), "jobs", ns, "", "metadata.name="+name),
+		func(objs []kubeclient.Object) bool {
+			if len(objs) != 1 {
+				return false
+			}
+			job = objs[0]
+			return job.Num("status", "succeeded") >= 1 || job.Num("status", "failed") > 0
+		}), "the backup Job %s did not finish", name)
 	require.EqualValues(t, 1, job.Num("status", "succeeded"), "the backup Job %s failed", name)
 }
 
