@@ -87,7 +87,7 @@ status=0
   >"$scratch/e2e.log" 2>&1 || status=$?
 # The steps, their timings and the rollout traces; everything on failure.
 if [ "$status" = 0 ]; then
-  grep -E '^(E2E STEP|ROLLOUT TRACE|  +[0-9.]+s desired|up:|POLICY PACK|  +(mandatory|advisory) |--- |PASS)' "$scratch/e2e.log"
+  grep -E '^(E2E STEP|ROLLOUT TRACE|  +[0-9.]+s (LISTED|ADDED|MODIFIED|DELETED) |up:|POLICY PACK|  +(mandatory|advisory) |--- |PASS)' "$scratch/e2e.log"
 else
   cat "$scratch/e2e.log"
   echo "e2e failed; control plane logs:" >&2
