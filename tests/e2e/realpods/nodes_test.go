@@ -124,7 +124,7 @@ type podInfo struct {
 
 // pods are the pods a label selector selects, by name.
 func pods(k *kubeclient.Client, selector string) ([]podInfo, error) {
-	s, err := listState(k)
+	s, err := listState(k, "pods")
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ var (
 // desired is the replica count the workload's controllers want: the sum over the Deployments
 // and StatefulSets that carry the label.
 func (w workload) desired(k *kubeclient.Client) (int64, error) {
-	s, err := listState(k)
+	s, err := listState(k, "deployments", "statefulsets")
 	if err != nil {
 		return 0, err
 	}
@@ -189,7 +189,7 @@ func (w workload) controllers(t *testing.T, k *kubeclient.Client) []string {
 
 // full is state.full as of now.
 func (w workload) full(k *kubeclient.Client, avoid ...string) bool {
-	s, err := listState(k)
+	s, err := listState(k, "pods", "deployments", "statefulsets")
 	return err == nil && s.full(w, avoid...)
 }
 
@@ -332,7 +332,7 @@ func killContainer(t *testing.T, c cluster, p podInfo) {
 
 // nodeCondition is state.nodeCondition as of now.
 func nodeCondition(k *kubeclient.Client, name string) (ready string, unreachable bool) {
-	s, err := listState(k)
+	s, err := listState(k, "nodes")
 	if err != nil {
 		return "", false
 	}

@@ -487,7 +487,7 @@ func underLoadTracked(t *testing.T, k *kubeclient.Client, name, svc string, spec
 	r := l.Stop()
 	tr.Stop(t)
 	tr.print(name)
-	if s, err := listState(k); err == nil && s.hpa("apim-gw") != nil {
+	if s, err := listState(k, "horizontalpodautoscalers"); err == nil && s.hpa("apim-gw") != nil {
 		h := s.hpa("apim-gw")
 		fmt.Printf("  the gateway's HPA after this load: %s, %d replicas\n", utilization(h), h.Status.CurrentReplicas)
 	}

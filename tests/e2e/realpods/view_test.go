@@ -81,12 +81,23 @@ func listWatches(k *kubeclient.Client) map[string]cache.ListerWatcherWithContext
 	}
 }
 
-// listState reads the state once.
-func listState(k *kubeclient.Client) (*state, error) {
+// listState reads the state once: the kinds named (keys of listWatches), or every kind.
+// Each rule reads only some kinds; a one-off check lists just those.
+func listState(k *kubeclient.Client, kinds ...string) (*state, error) {
+	all := listWatches(k)
+	if len(kinds) == 0 {
+		for kind := range all {
+			kinds = append(kinds, kind)
+		}
+	}
 	s := newState()
 	ctx, cancel := context.WithTimeout(context.Background(), kubeclient.Timeout)
 	defer cancel()
-	for kind, lw := range listWatches(k) {
+	for _, kind := range kinds {
+		lw, ok := all[kind]
+		if !ok {
+			return nil, fmt.Errorf("listState: no kind %q", kind)
+		}
 		list, err := lw.ListWithContext(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", kind, err)
@@ -130,9 +141,13 @@ func podInfoOf(p *corev1.Pod) podInfo {
 
 // podsOf are the pods the selector selects, by name.
 func (s *state) podsOf(selector string) []podInfo {
+	sel, err := labels.Parse(selector)
+	if err != nil {
+		return nil
+	}
 	var out []podInfo
 	for _, p := range s.pods {
-		if matches(selector, p.Labels) {
+		if sel.Matches(labels.Set(p.Labels)) {
 			out = append(out, podInfoOf(p))
 		}
 	}
